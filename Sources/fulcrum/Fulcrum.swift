@@ -1,0 +1,73 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `fulcrum` command line.
+///
+/// Scripts depend on the exact forms and on the exit statuses: 0 for success,
+/// 2 for bad input (one line on standard error, nothing on standard output).
+@main
+struct Fulcrum: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fulcrum",
+        abstract: "A load balancer and consistent-hashing toolkit.",
+        subcommands: [Ring.self, Hash.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Glibc.exit(exit.rawValue)
+        } catch {
+            if exitCode(for: error) == .success {
+                // --help and --version.
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            StandardError.writeLine("fulcrum: \(message(for: error))")
+            Glibc.exit(2)
+        }
+    }
+}
+
+/// An input error: one line saying what is wrong and what is accepted.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum StandardError {
+    static func writeLine(_ line: String) {
+        var text = line.replacingNewlines() + "\n"
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}
+
+extension String {
+    /// Error text on one line, whatever the message held.
+    fileprivate func replacingNewlines() -> String {
+        split(whereSeparator: \.isNewline).map { $0.trimmingSpaces() }.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
