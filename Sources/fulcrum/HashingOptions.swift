@@ -126,7 +126,7 @@ enum NodeSpec {
         defer { free(line) }
         while getline(&line, &capacity, file) >= 0 {
             lineNumber += 1
-            let text = String(cString: line!).trimmingCharacters(in: " \t\r\n")
+            let text = String(cString: line!).trimmingWhitespace()
             if text.isEmpty || text.hasPrefix("#") { continue }
             nodes.append(try parse(text, origin: "\(path):\(lineNumber)"))
         }
@@ -135,10 +135,10 @@ enum NodeSpec {
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
+    fileprivate func trimmingWhitespace() -> String {
         var s = Substring(self)
-        while let first = s.first, set.contains(first) { s.removeFirst() }
-        while let last = s.last, set.contains(last) { s.removeLast() }
+        while let first = s.first, first.isWhitespace { s.removeFirst() }
+        while let last = s.last, last.isWhitespace { s.removeLast() }
         return String(s)
     }
 }
