@@ -111,6 +111,9 @@ enum NodeSpec {
         guard weight >= 1 else {
             throw UsageError("\(origin) '\(spec)': weight \(weight) is too low; weights must be 1 or more")
         }
+        guard weight <= HashNode.maxWeight else {
+            throw UsageError("\(origin) '\(spec)': weight \(weight) is too high; weights must be at most \(HashNode.maxWeight)")
+        }
         return HashNode(name, weight: weight, id: id)
     }
 
@@ -129,6 +132,9 @@ enum NodeSpec {
             let text = String(cString: line!).trimmingWhitespace()
             if text.isEmpty || text.hasPrefix("#") { continue }
             nodes.append(try parse(text, origin: "\(path):\(lineNumber)"))
+        }
+        if ferror(file) != 0 {
+            throw UsageError("cannot read nodes file '\(path)': \(String(cString: strerror(errno)))")
         }
         return nodes
     }

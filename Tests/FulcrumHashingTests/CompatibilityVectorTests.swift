@@ -58,17 +58,29 @@ struct CompatibilityVectorTests {
         }
     }
 
-    @Test("nginx matches a real nginx on every key")
-    func nginx() throws {
-        let file = try Vectors.load("nginx_chash.json")
-        let sets = try Vectors.field(file, "sets", as: [String: [String: Any]].self)
+    /// Checks every set's base, after_remove and after_add variants of a
+    /// file laid out as the nginx and HAProxy vectors are.
+    private func checkVariants(
+        file: String,
+        nodesField: String,
+        label: String,
+        _ make: ([HashNode]) throws -> some ConsistentHash
+    ) throws {
+        let sets = try Vectors.field(try Vectors.load(file), "sets", as: [String: [String: Any]].self)
         #expect(!sets.isEmpty)
         for (name, set) in sets {
             for variant in ["base", "after_remove", "after_add"] {
-                guard let data = set[variant] as? [String: Any] else { continue }
-                let hash = try NginxConsistentHash(nodes: try nodes(try Vectors.field(data, "nodes")))
-                expectAssignment(hash, try Vectors.field(data, "assignment"), "nginx \(name)/\(variant)")
+                let data = try Vectors.field(set, variant, as: [String: Any].self)
+                let structure = try make(try nodes(try Vectors.field(data, nodesField)))
+                expectAssignment(structure, try Vectors.field(data, "assignment"), "\(label) \(name)/\(variant)")
             }
+        }
+    }
+
+    @Test("nginx matches a real nginx on every key")
+    func nginx() throws {
+        try checkVariants(file: "nginx_chash.json", nodesField: "nodes", label: "nginx") {
+            try NginxConsistentHash(nodes: $0)
         }
     }
 
@@ -85,15 +97,8 @@ struct CompatibilityVectorTests {
 
     @Test("haproxy matches a real HAProxy on every key")
     func haproxy() throws {
-        let file = try Vectors.load("haproxy_chash.json")
-        let sets = try Vectors.field(file, "sets", as: [String: [String: Any]].self)
-        #expect(!sets.isEmpty)
-        for (name, set) in sets {
-            for variant in ["base", "after_remove", "after_add"] {
-                guard let data = set[variant] as? [String: Any] else { continue }
-                let hash = try HAProxyConsistentHash(nodes: try nodes(try Vectors.field(data, "servers")))
-                expectAssignment(hash, try Vectors.field(data, "assignment"), "haproxy \(name)/\(variant)")
-            }
+        try checkVariants(file: "haproxy_chash.json", nodesField: "servers", label: "haproxy") {
+            try HAProxyConsistentHash(nodes: $0)
         }
     }
 

@@ -7,8 +7,13 @@
 public struct HashNode: Sendable, Hashable, CustomStringConvertible {
     /// The node's identity, for example `10.0.0.1:11211` or `cache-a`.
     public var name: String
-    /// Relative capacity. Must be at least 1.
+    /// Relative capacity, from 1 to ``maxWeight``.
     public var weight: Int
+
+    /// The largest weight accepted: 65,535, which is far above what any
+    /// product we reproduce allows (HAProxy's limit is 256) and keeps every
+    /// structure's arithmetic well inside 64 bits.
+    public static let maxWeight = 65_535
     /// A numeric id, used only where the reproduced product places by id
     /// (HAProxy's `hash-key id`). `nil` elsewhere.
     public var id: Int?

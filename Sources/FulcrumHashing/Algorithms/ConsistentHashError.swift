@@ -9,7 +9,7 @@ public struct ConsistentHashError: Error, Sendable, Hashable, CustomStringConver
 
         /// Two nodes share a name.
         public static let duplicateNode = Code("duplicate node")
-        /// A weight below 1.
+        /// A weight below 1 or above ``HashNode/maxWeight``.
         public static let invalidWeight = Code("invalid weight")
         /// A Maglev table size that is not prime.
         public static let tableSizeNotPrime = Code("table size not prime")
@@ -34,16 +34,38 @@ public struct ConsistentHashError: Error, Sendable, Hashable, CustomStringConver
 
     public var description: String { message }
 
+    /// The most points a ring-style structure may hold: 32 Mi points, 256 MiB
+    /// of points and 128 MiB of bucket index.
+    static let maxPoints = 1 << 25
+
+    /// Checks that `pointsPerWeight × Σw` stays within ``maxPoints``.
+    static func checkPointCount(
+        _ nodes: [HashNode],
+        pointsPerWeight: Int,
+        structure: String,
+        remedy: String
+    ) throws(ConsistentHashError) {
+        let total = nodes.reduce(0) { $0 + $1.weight } * pointsPerWeight
+        guard total <= maxPoints else {
+            throw ConsistentHashError(
+                code: .invalidParameter,
+                message: "\(structure) would hold \(total) points (\(pointsPerWeight) per unit of weight); "
+                    + "the limit is \(maxPoints): \(remedy)"
+            )
+        }
+    }
+
     /// Checks what every structure requires of its nodes: weights of at least 1
     /// and unique names.
     static func validate(_ nodes: [HashNode]) throws(ConsistentHashError) {
         var seen = Set<String>()
         seen.reserveCapacity(nodes.count)
         for node in nodes {
-            guard node.weight >= 1 else {
+            guard node.weight >= 1 && node.weight <= HashNode.maxWeight else {
                 throw ConsistentHashError(
                     code: .invalidWeight,
-                    message: "node '\(node.name)' has weight \(node.weight); weights must be integers of 1 or more"
+                    message: "node '\(node.name)' has weight \(node.weight); weights must be whole numbers "
+                        + "from 1 to \(HashNode.maxWeight)"
                 )
             }
             guard seen.insert(node.name).inserted else {

@@ -27,6 +27,12 @@ public struct HAProxyConsistentHash: ConsistentHash {
 
     public init(nodes: [HashNode]) throws(ConsistentHashError) {
         try ConsistentHashError.validate(nodes)
+        try ConsistentHashError.checkPointCount(
+            nodes,
+            pointsPerWeight: Self.pointsPerWeight,
+            structure: "the haproxy tree",
+            remedy: "lower the weights (haproxy itself allows at most 256)"
+        )
         var ids = Set<Int>()
         for node in nodes {
             guard let id = node.id, id >= 1 else {

@@ -56,6 +56,7 @@ public struct HashRing: ConsistentHash {
             )
         }
         try ConsistentHashError.validate(nodes)
+        try Self.checkPointCount(nodes, virtualNodes: virtualNodes)
         self.hashFunction = hashFunction
         self.virtualNodes = virtualNodes
         var points: [UInt64] = []
@@ -103,6 +104,7 @@ public struct HashRing: ConsistentHash {
     /// - Throws: ``ConsistentHashError`` for a duplicate name or a weight below 1.
     public mutating func add(_ node: HashNode) throws(ConsistentHashError) {
         try ConsistentHashError.validate([node])
+        try Self.checkPointCount(slots.compactMap { $0 } + [node], virtualNodes: virtualNodes)
         let slot = try claimSlot(for: node)
         var points: [UInt64] = []
         appendPoints(of: node, slot: slot, range: 0..<pointCount(node.weight), to: &points)
@@ -126,6 +128,10 @@ public struct HashRing: ConsistentHash {
         let slot = try slot(named: name)
         var node = slots[slot]!
         try ConsistentHashError.validate([HashNode(name, weight: weight)])
+        try Self.checkPointCount(
+            slots.compactMap { $0 }.filter { $0.name != name } + [HashNode(name, weight: weight)],
+            virtualNodes: virtualNodes
+        )
         let old = pointCount(node.weight)
         let new = pointCount(weight)
         node.weight = weight
@@ -146,6 +152,22 @@ public struct HashRing: ConsistentHash {
     }
 
     private func pointCount(_ weight: Int) -> Int { virtualNodes * weight }
+
+    private static func checkPointCount(_ nodes: [HashNode], virtualNodes: Int) throws(ConsistentHashError) {
+        guard virtualNodes <= ConsistentHashError.maxPoints else {
+            throw ConsistentHashError(
+                code: .invalidParameter,
+                message: "virtual node count \(virtualNodes) is out of range; it must be at most "
+                    + "\(ConsistentHashError.maxPoints)"
+            )
+        }
+        try ConsistentHashError.checkPointCount(
+            nodes,
+            pointsPerWeight: virtualNodes,
+            structure: "the ring",
+            remedy: "lower the weights or the virtual node count"
+        )
+    }
 
     private func slot(named name: String) throws(ConsistentHashError) -> Int {
         guard let slot = slotByName[name] else {

@@ -14,6 +14,12 @@ public struct ModuloHash: ConsistentHash {
 
     public init(nodes: [HashNode], hashFunction: HashFunction = .xxh64) throws(ConsistentHashError) {
         try ConsistentHashError.validate(nodes)
+        try ConsistentHashError.checkPointCount(
+            nodes,
+            pointsPerWeight: 1,
+            structure: "the residue table",
+            remedy: "lower the weights"
+        )
         self.nodes = nodes
         self.hashFunction = hashFunction
         residueOwners = nodes.indices.flatMap { Array(repeating: $0, count: nodes[$0].weight) }

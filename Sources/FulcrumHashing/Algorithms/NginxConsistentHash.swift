@@ -23,6 +23,12 @@ public struct NginxConsistentHash: ConsistentHash {
 
     public init(nodes: [HashNode]) throws(ConsistentHashError) {
         try ConsistentHashError.validate(nodes)
+        try ConsistentHashError.checkPointCount(
+            nodes,
+            pointsPerWeight: 160,
+            structure: "the nginx continuum",
+            remedy: "lower the weights"
+        )
         self.nodes = nodes.sorted { $0.name < $1.name }
         var points: [UInt64] = []
         for (owner, node) in self.nodes.enumerated() {

@@ -23,6 +23,7 @@ public struct RendezvousHash: ConsistentHash {
     public let hashFunction: HashFunction
     private let weighted: Bool
     private let prefixes: [[UInt8]]
+    private let weights: [Double]
     private let longestPrefix: Int
 
     public init(nodes: [HashNode], hashFunction: HashFunction = .xxh64) throws(ConsistentHashError) {
@@ -30,6 +31,7 @@ public struct RendezvousHash: ConsistentHash {
         self.nodes = nodes.sorted { $0.name < $1.name }
         self.hashFunction = hashFunction
         weighted = Set(nodes.map(\.weight)).count > 1
+        weights = self.nodes.map { Double($0.weight) }
         prefixes = self.nodes.map { Array($0.name.utf8) + [UInt8(ascii: "-")] }
         longestPrefix = prefixes.map(\.count).max() ?? 0
     }
@@ -52,54 +54,60 @@ public struct RendezvousHash: ConsistentHash {
     }
 
     /// The highest-ranked node that ranks below `limit` (all nodes when nil).
+    ///
+    /// Scores are compared as raw hashes (equal weights) or as log scores,
+    /// with the name deciding only exact ties, so the loop creates no values
+    /// that need reference counting.
     private func best(forKey key: UnsafeRawBufferPointer, below limit: Int?) -> Int? {
         guard !nodes.isEmpty else { return nil }
         return withUnsafeTemporaryAllocation(byteCount: longestPrefix + key.count, alignment: 1) { buffer in
             let limitScore = limit.map { score(node: $0, key: key, buffer: buffer) }
-            var winner: Int?
-            var winnerScore = Score(value: 0, name: "")
+            var winner = -1
+            var winnerScore = 0.0
+            var winnerRaw: UInt64 = 0
             for i in nodes.indices {
-                let s = score(node: i, key: key, buffer: buffer)
-                if let limitScore, !(s < limitScore) { continue }
-                if winner == nil || winnerScore < s {
+                let (raw, value) = score(node: i, key: key, buffer: buffer)
+                if let limit, let limitScore, !ranks(raw, value, i, below: limitScore.raw, limitScore.value, limit) {
+                    continue
+                }
+                if winner < 0 || ranks(winnerRaw, winnerScore, winner, below: raw, value, i) {
                     winner = i
-                    winnerScore = s
+                    winnerScore = value
+                    winnerRaw = raw
                 }
             }
-            return winner
+            return winner < 0 ? nil : winner
         }
     }
 
-    private struct Score: Comparable {
-        var value: Double
-        var raw: UInt64 = 0
-        var name: String
-        var weighted = false
+    /// Whether node `a` ranks below node `b`: by score, then by name.
+    @inline(__always)
+    private func ranks(_ rawA: UInt64, _ valueA: Double, _ a: Int, below rawB: UInt64, _ valueB: Double, _ b: Int) -> Bool {
+        if weighted {
+            if valueA != valueB { return valueA < valueB }
+        } else if rawA != rawB {
+            return rawA < rawB
+        }
+        return nodes[a].name < nodes[b].name
+    }
 
-        static func < (a: Score, b: Score) -> Bool {
-            if a.weighted {
-                if a.value != b.value { return a.value < b.value }
-            } else if a.raw != b.raw {
-                return a.raw < b.raw
+    private func score(
+        node i: Int,
+        key: UnsafeRawBufferPointer,
+        buffer: UnsafeMutableRawBufferPointer
+    ) -> (raw: UInt64, value: Double) {
+        let length = prefixes[i].withUnsafeBytes { prefix in
+            buffer.baseAddress!.copyMemory(from: prefix.baseAddress!, byteCount: prefix.count)
+            if !key.isEmpty {
+                (buffer.baseAddress! + prefix.count).copyMemory(from: key.baseAddress!, byteCount: key.count)
             }
-            return a.name < b.name
+            return prefix.count + key.count
         }
-    }
-
-    private func score(node i: Int, key: UnsafeRawBufferPointer, buffer: UnsafeMutableRawBufferPointer) -> Score {
-        let prefix = prefixes[i]
-        let length = prefix.count + key.count
-        prefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
-        if !key.isEmpty {
-            UnsafeMutableRawBufferPointer(rebasing: buffer[prefix.count..<length]).copyMemory(from: key)
-        }
-        let raw = hashFunction.hash64(UnsafeRawBufferPointer(rebasing: buffer[..<length]))
-        guard weighted else {
-            return Score(value: 0, raw: raw, name: nodes[i].name)
-        }
+        let raw = hashFunction.hash64(UnsafeRawBufferPointer(start: buffer.baseAddress!, count: length))
+        guard weighted else { return (raw, 0) }
         // A uniform draw in (0, 1): the top 53 bits, offset by half a step so
         // it is never 0 or 1, whatever the hash's width.
         let unit = (Double(raw >> 11) + 0.5) / 9_007_199_254_740_992.0
-        return Score(value: -Double(nodes[i].weight) / PortableMath.log(unit), name: nodes[i].name, weighted: true)
+        return (raw, -weights[i] / PortableMath.log(unit))
     }
 }
