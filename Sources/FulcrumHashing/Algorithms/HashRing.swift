@@ -60,6 +60,7 @@ public struct HashRing: ConsistentHash {
         self.hashFunction = hashFunction
         self.virtualNodes = virtualNodes
         var points: [UInt64] = []
+        points.reserveCapacity(nodes.reduce(0) { $0 + virtualNodes * $1.weight })
         for node in nodes.sorted(by: { $0.name < $1.name }) {
             let slot = try claimSlot(for: node)
             appendPoints(of: node, slot: slot, range: 0..<pointCount(node.weight), to: &points)
@@ -207,7 +208,6 @@ public struct HashRing: ConsistentHash {
     }
 
     private func appendPoints(of node: HashNode, slot: Int, range: Range<Int>, to points: inout [UInt64]) {
-        points.reserveCapacity(points.count + range.count)
         let hashFunction = self.hashFunction
         for i in range {
             PointKey.withBytes(name: node.name, separator: UInt8(ascii: "-"), number: i) { bytes in

@@ -60,7 +60,10 @@ public struct MaglevTable: ConsistentHash {
             skips[i] = XXHash64.hash(node.name, seed: 1) % (m - 1) + 1
         }
         let maxWeight = nodes.map(\.weight).max()!
-        var next = [UInt64](repeating: 0, count: nodes.count)
+        // Each node's next candidate slot, (offset + next·skip) mod M, kept
+        // incrementally: adding skip and subtracting M once is exact and
+        // avoids a 64-bit division per probe.
+        var cursor = offsets
         // Envoy's target weights, in integer units of (weight × max weight) so
         // that no rounding decides whose turn it is.
         var target = [Int](repeating: 0, count: nodes.count)
@@ -72,13 +75,15 @@ public struct MaglevTable: ConsistentHash {
             for i in 0..<nodes.count where filled < tableSize {
                 if iteration * nodes[i].weight < target[i] { continue }
                 target[i] += maxWeight
-                var slot = Int((offsets[i] &+ next[i] &* skips[i]) % m)
-                while table[slot] != empty {
-                    next[i] += 1
-                    slot = Int((offsets[i] &+ next[i] &* skips[i]) % m)
+                var slot = cursor[i]
+                while table[Int(slot)] != empty {
+                    slot += skips[i]
+                    if slot >= m { slot -= m }
                 }
-                table[slot] = UInt32(i)
-                next[i] += 1
+                table[Int(slot)] = UInt32(i)
+                slot += skips[i]
+                if slot >= m { slot -= m }
+                cursor[i] = slot
                 filled += 1
             }
             iteration += 1
