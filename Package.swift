@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FulcrumHashing", targets: ["FulcrumHashing"]),
+        .library(name: "FulcrumCore", targets: ["FulcrumCore"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
     ],
     dependencies: [
@@ -13,20 +14,27 @@ let package = Package(
     ],
     targets: [
         // The standard library only, so caches and databases can embed it.
+        .target(name: "FulcrumHashing"),
+        // The balancing brain: no I/O, no NIO, no Foundation.
         .target(
-            name: "FulcrumHashing",
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            name: "FulcrumCore",
+            dependencies: ["FulcrumHashing"]
         ),
         .executableTarget(
             name: "fulcrum",
             dependencies: [
                 "FulcrumHashing",
+                "FulcrumCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "FulcrumHashingTests",
             dependencies: ["FulcrumHashing"]
+        ),
+        .testTarget(
+            name: "FulcrumCoreTests",
+            dependencies: ["FulcrumCore", "FulcrumHashing"]
         ),
         .testTarget(
             name: "FulcrumCLITests",

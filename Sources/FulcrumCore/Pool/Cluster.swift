@@ -1,0 +1,323 @@
+import Synchronization
+
+/// A named set of backends with one balancing algorithm, and the health
+/// state that decides which of them take traffic.
+///
+/// Picks read an immutable ``PoolSnapshot``. Health checks, passive outcomes,
+/// operators and the periodic ``tick()`` change the state; each change
+/// computes a new snapshot and publishes it. The lock is held only to read or
+/// swap state: plans (schedules, hash structures) are built outside it, so a
+/// slow rebuild never stalls picks.
+///
+/// Every state change returns ``ClusterEvent``s with a reason, for the caller
+/// to log and count; the core itself does no I/O.
+public final class Cluster: Sendable {
+    public let name: String
+    /// All backends, in configuration order.
+    public let backends: [Backend]
+    public let settings: ClusterSettings
+    /// Shared by all requests of this cluster.
+    public let retryBudget: RetryBudget
+
+    private let clock: any MonotonicClock
+    private let balancer: Balancer
+    private let state: Mutex<State>
+    private let indexByID: [String: Int]
+
+    private struct State {
+        var health: [HealthStateMachine]
+        var admin: [AdminState]
+        var outliers: OutlierDetector
+        /// When each backend last became available, for slow start; nil
+        /// while unavailable or when it has been available since creation.
+        var availableSince: [Instant?]
+        /// The states and mode of the last computed layout, to detect changes.
+        var states: [BackendState]
+        var mode: RoutingMode
+        var generation: UInt64 = 0
+        var published: PoolSnapshot?
+    }
+
+    /// - Throws: ``CoreError`` for duplicate backend ids, bad settings, or an
+    ///   algorithm that cannot serve these backends (jump with unequal weights).
+    public init(
+        name: String,
+        backends: [Backend],
+        settings: ClusterSettings = .defaults,
+        clock: any MonotonicClock = SystemClock()
+    ) throws(CoreError) {
+        try settings.validate()
+        var indexByID: [String: Int] = [:]
+        for (i, backend) in backends.enumerated() {
+            guard indexByID.updateValue(i, forKey: backend.id) == nil else {
+                throw CoreError(
+                    code: .invalidCluster,
+                    message: "cluster '\(name)' lists backend '\(backend.id)' twice; backend names must be unique"
+                )
+            }
+        }
+        var health: [HealthStateMachine] = []
+        for _ in backends {
+            health.append(try HealthStateMachine(rise: settings.rise, fall: settings.fall, initial: settings.initialHealth))
+        }
+        self.name = name
+        self.backends = backends
+        self.settings = settings
+        self.clock = clock
+        self.indexByID = indexByID
+        do {
+            retryBudget = try RetryBudget(percent: settings.retryBudgetPercent, minConcurrency: settings.retryMinConcurrency)
+        }
+        balancer = try Balancer(algorithm: settings.algorithm, backends: backends)
+        var initial = State(
+            health: health,
+            admin: Array(repeating: .enabled, count: backends.count),
+            outliers: OutlierDetector(settings: settings.outlierDetection, backendCount: backends.count),
+            availableSince: Array(repeating: nil, count: backends.count),
+            states: [],
+            mode: .normal
+        )
+        let layout = Self.layout(initial, backends: backends, settings: settings, now: clock.now)
+        initial.states = layout.states
+        initial.mode = layout.mode
+        initial.generation = 1
+        let snapshot = try Self.snapshot(layout, generation: 1, backends: backends, settings: settings, balancer: balancer)
+        initial.published = snapshot
+        state = Mutex(initial)
+    }
+
+    /// The current snapshot. Picks on the hot path take it once per request.
+    public var snapshot: PoolSnapshot { state.withLock { $0.published! } }
+
+    /// Picks a backend from the current snapshot.
+    public func pick(_ context: inout PickContext) -> PickResult {
+        snapshot.pick(&context)
+    }
+
+    /// The index of the backend with this id.
+    public func index(of id: String) -> Int? { indexByID[id] }
+
+    /// Feeds an active health check's result for backend `index`.
+    @discardableResult
+    public func recordCheck(_ result: CheckResult, backend index: Int) -> [ClusterEvent] {
+        update { state, now, events in
+            if let transition = state.health[index].record(result) {
+                events.append(
+                    ClusterEvent(
+                        cluster: name,
+                        backend: backends[index].id,
+                        kind: transition.to == .up ? .up : .down,
+                        reason: transition.reason
+                    )
+                )
+            }
+        }
+    }
+
+    /// Feeds a request's or connection's outcome for backend `index`:
+    /// consecutive gateway failures eject it (outlier detection).
+    @discardableResult
+    public func recordOutcome(_ outcome: PassiveOutcome, backend index: Int) -> [ClusterEvent] {
+        if case .success = outcome, !settings.outlierDetection.isEnabled { return [] }
+        return update { state, now, events in
+            if let ejection = state.outliers.record(outcome, backend: index, at: now) {
+                events.append(
+                    ClusterEvent(
+                        cluster: name,
+                        backend: backends[index].id,
+                        kind: .ejected,
+                        reason: "\(ejection.reason); ejection \(ejection.count), for \(ejection.until.since(now))"
+                    )
+                )
+            }
+        }
+    }
+
+    /// Sets an operator's state for backend `index`: drain, maintenance, or
+    /// back in service.
+    @discardableResult
+    public func setAdminState(_ admin: AdminState, backend index: Int) -> [ClusterEvent] {
+        update { state, _, events in
+            guard state.admin[index] != admin else { return }
+            state.admin[index] = admin
+            let kind: ClusterEvent.Kind =
+                switch admin {
+                case .enabled: .enabled
+                case .draining: .draining
+                case .maintenance: .maintenance
+                }
+            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: kind, reason: "operator"))
+        }
+    }
+
+    /// Advances time-driven state: ends ejections that are due and moves
+    /// slow-start ramps on. Call it periodically (the proxy does, every
+    /// second); picks between ticks use the factors of the last one.
+    @discardableResult
+    public func tick() -> [ClusterEvent] {
+        update { state, now, events in
+            for index in state.outliers.expire(at: now) {
+                events.append(
+                    ClusterEvent(
+                        cluster: name,
+                        backend: backends[index].id,
+                        kind: .returned,
+                        reason: "ejection time over"
+                    )
+                )
+            }
+        }
+    }
+
+    /// Applies a change under the lock, computes the new layout and events,
+    /// and publishes a new snapshot if anything a pick reads has changed.
+    private func update(_ change: (inout State, Instant, inout [ClusterEvent]) -> Void) -> [ClusterEvent] {
+        let now = clock.now
+        var events: [ClusterEvent] = []
+        let pending: (Layout, UInt64)? = state.withLock { state in
+            change(&state, now, &events)
+            let previousStates = state.states
+            let previousMode = state.mode
+            // Backends that just became available start their slow start.
+            for i in backends.indices {
+                let wasAvailable = previousStates[i].isAvailable
+                let isAvailable = Self.baseState(state, i, now).isAvailable
+                if isAvailable && !wasAvailable && settings.slowStart.isEnabled {
+                    state.availableSince[i] = now
+                } else if !isAvailable {
+                    state.availableSince[i] = nil
+                }
+            }
+            let layout = Self.layout(state, backends: backends, settings: settings, now: now)
+            for i in backends.indices {
+                if case .slowStart = previousStates[i], layout.states[i] == .up {
+                    state.availableSince[i] = nil
+                    events.append(
+                        ClusterEvent(cluster: name, backend: backends[i].id, kind: .slowStartEnded, reason: "full weight")
+                    )
+                }
+            }
+            if layout.mode != previousMode {
+                events.append(modeEvent(from: previousMode, to: layout.mode, healthy: layout.healthyFraction))
+            }
+            guard layout.states != previousStates || layout.mode != previousMode else { return nil }
+            state.states = layout.states
+            state.mode = layout.mode
+            state.generation += 1
+            return (layout, state.generation)
+        }
+        guard let (layout, generation) = pending else { return events }
+        // Build outside the lock; publish only if no newer change did.
+        guard
+            let snapshot = try? Self.snapshot(
+                layout,
+                generation: generation,
+                backends: backends,
+                settings: settings,
+                balancer: balancer
+            )
+        else { return events }
+        state.withLock { state in
+            if (state.published?.generation ?? 0) < generation { state.published = snapshot }
+        }
+        return events
+    }
+
+    private func modeEvent(from old: RoutingMode, to new: RoutingMode, healthy: Double) -> ClusterEvent {
+        let percent = Int((healthy * 100).rounded())
+        switch (old, new) {
+        case (_, .panic):
+            return ClusterEvent(
+                cluster: name,
+                backend: nil,
+                kind: .panicStarted,
+                reason: "\(percent)% of primaries available, below the \(Int(settings.panicThresholdPercent))% threshold; "
+                    + "routing to all"
+            )
+        case (.panic, _):
+            return ClusterEvent(cluster: name, backend: nil, kind: .panicEnded, reason: "\(percent)% of primaries available")
+        case (_, .backups):
+            return ClusterEvent(cluster: name, backend: nil, kind: .backupsActive, reason: "no primary is available")
+        case (_, .unavailable(let reason)):
+            return ClusterEvent(cluster: name, backend: nil, kind: .unavailable, reason: reason.rawValue)
+        default:
+            return ClusterEvent(cluster: name, backend: nil, kind: .primariesBack, reason: "\(percent)% of primaries available")
+        }
+    }
+
+    private struct Layout {
+        var states: [BackendState]
+        var mode: RoutingMode
+        var candidates: [Int]
+        var healthyFraction: Double
+    }
+
+    /// A backend's state before slow start is considered.
+    private static func baseState(_ state: State, _ i: Int, _ now: Instant) -> BackendState {
+        switch state.admin[i] {
+        case .maintenance: return .maintenance
+        case .draining: return .draining
+        case .enabled: break
+        }
+        if state.health[i].status == .down { return .down }
+        if state.outliers.isEjected(i, at: now), let until = state.outliers.ejectedUntil(i) {
+            return .ejected(until: until)
+        }
+        return .up
+    }
+
+    /// Decides every backend's state, the routing mode and the candidates.
+    private static func layout(_ state: State, backends: [Backend], settings: ClusterSettings, now: Instant) -> Layout {
+        let states = backends.indices.map { i -> BackendState in
+            let base = baseState(state, i, now)
+            guard base == .up, let since = state.availableSince[i] else { return base }
+            let factor = settings.slowStart.factor(elapsed: now.since(since))
+            return factor < 1 ? .slowStart(factor: factor) : .up
+        }
+        let primaries = backends.indices.filter { !backends[$0].isBackup && backends[$0].weight > 0 }
+        let available = primaries.filter { states[$0].isAvailable }
+        let fraction = primaries.isEmpty ? 0 : Double(available.count) / Double(primaries.count)
+        let panicUsable = primaries.filter { states[$0].isPanicUsable }
+        let panicking = settings.panicThresholdPercent > 0 && fraction * 100 < settings.panicThresholdPercent
+
+        if !available.isEmpty {
+            if panicking {
+                return Layout(states: states, mode: .panic, candidates: panicUsable, healthyFraction: fraction)
+            }
+            return Layout(states: states, mode: .normal, candidates: available, healthyFraction: fraction)
+        }
+        let backups = backends.indices.filter {
+            backends[$0].isBackup && backends[$0].weight > 0 && states[$0].isAvailable
+        }
+        if !backups.isEmpty {
+            return Layout(states: states, mode: .backups, candidates: backups, healthyFraction: fraction)
+        }
+        if panicking && !panicUsable.isEmpty {
+            return Layout(states: states, mode: .panic, candidates: panicUsable, healthyFraction: fraction)
+        }
+        let reason: Unavailability = backends.isEmpty ? .noBackends : .noneAvailable
+        return Layout(states: states, mode: .unavailable(reason), candidates: [], healthyFraction: fraction)
+    }
+
+    private static func snapshot(
+        _ layout: Layout,
+        generation: UInt64,
+        backends: [Backend],
+        settings: ClusterSettings,
+        balancer: Balancer
+    ) throws(CoreError) -> PoolSnapshot {
+        try PoolSnapshot(
+            generation: generation,
+            backends: backends,
+            states: layout.states,
+            mode: layout.mode,
+            candidates: layout.candidates,
+            healthyFraction: layout.healthyFraction,
+            allowStickyToDraining: settings.allowStickyToDraining,
+            plan: { layout throws(CoreError) in
+                if case .unavailable = layout.mode { return RandomPlan() }
+                return try balancer.makePlan(layout)
+            }
+        )
+    }
+}

@@ -1,0 +1,3 @@
+import FulcrumHashing
+
+typealias FulcrumHashingAlgorithm = HashAlgorithm
