@@ -15,7 +15,7 @@ struct Fulcrum: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fulcrum",
         abstract: "A load balancer and consistent-hashing toolkit.",
-        subcommands: [Ring.self, Hash.self]
+        subcommands: [Ring.self, Hash.self, Simulate.self]
     )
 
     static func main() {

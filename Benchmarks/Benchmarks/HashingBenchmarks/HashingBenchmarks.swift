@@ -73,8 +73,12 @@ let benchmarks: @Sendable () -> Void = {
     let buildConfiguration = Benchmark.Configuration(
         metrics: [.wallClock, .mallocCountTotal],
         timeUnits: .microseconds,
+        warmupIterations: 1,
+        // Explicit: the configuration's defaults come from the lookup
+        // configuration above, which times 1,000 operations per sample.
+        scalingFactor: .one,
         maxDuration: .seconds(2),
-        maxIterations: 200
+        maxIterations: 20
     )
     for n in [10, 100, 1000] {
         let nodes = (1...n).map { HashNode("10.0.\($0 / 256).\($0 % 256):11211", id: $0) }
