@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import FulcrumHashing
 
 /// Lookup cost per algorithm and node count, including hashing a 16-byte key,
@@ -109,22 +110,5 @@ let benchmarks: @Sendable () -> Void = {
                 }
             }
         }
-    }
-}
-
-/// A value built on first use. Benchmarks run one per process, so building
-/// every structure at registration would make each run pay for all of them.
-final class Lazy<T>: @unchecked Sendable {
-    private let make: () throws -> T
-    private var built: T?
-
-    init(_ make: @escaping () throws -> T) { self.make = make }
-
-    /// Only the benchmark's own thread reads this, one benchmark at a time.
-    var value: T {
-        if let built { return built }
-        let value = try! make()
-        built = value
-        return value
     }
 }
