@@ -184,3 +184,25 @@ extension Cluster {
         (0..<settings.fall).flatMap { _ in recordCheck(.failure(reason: "test"), backend: index) }
     }
 }
+
+@Suite("Snapshot readers")
+struct SnapshotReaderTests {
+    @Test("A reader rotates on its own and sees a new snapshot as soon as one is published")
+    func readerFollowsPublication() throws {
+        let cluster = try Fixture.cluster([1, 1, 1], .roundRobin)
+        var first = SnapshotReader(cluster, seed: 0)
+        var second = SnapshotReader(cluster, seed: 1)
+        var context = Fixture.context()
+        func names(_ reader: inout SnapshotReader, _ count: Int) -> String {
+            (0..<count).map { _ in cluster.backends[reader.pick(&context).index!].id }.joined()
+        }
+        #expect(names(&first, 6) == "abcabc")
+        #expect(names(&second, 3) == "bca")
+        let before = first.current().generation
+        cluster.markDown(1)
+        #expect(first.current().generation > before)
+        #expect(names(&first, 4) == "acac")
+        // The shared counter was not touched by the readers.
+        #expect(cluster.names(2).joined() == "ac")
+    }
+}

@@ -61,16 +61,16 @@ final class Balancer: Sendable {
     ) throws(CoreError) -> any PickPlan {
         let members = layout.tierMembers
         let cached = try structure(method: method, members: members, backends: layout.backends)
-        return try Self.plan(cached.structure, backendByIndex: cached.backendByIndex, bound: bound, source: source)
-    }
-
-    private static func plan(
-        _ structure: some ConsistentHash,
-        backendByIndex: [Int],
-        bound: Double?,
-        source: HashKeySource
-    ) throws(CoreError) -> any PickPlan {
-        try HashPlan(structure: structure, members: backendByIndex, bound: bound, source: source)
+        let candidateWeight = layout.candidates.reduce(0) { total, i in
+            total + max(1, Int((Double(layout.backends[i].weight) * layout.weightFactors[i] * 1000).rounded()))
+        }
+        return try AnyHashPlan(
+            cached.structure,
+            members: cached.backendByIndex,
+            bound: bound,
+            source: source,
+            candidateWeight: candidateWeight
+        )
     }
 
     /// The structure over `members`, reused while membership is unchanged.

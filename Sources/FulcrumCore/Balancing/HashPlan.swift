@@ -24,11 +24,21 @@ struct HashPlan<Structure: ConsistentHash>: PickPlan {
     let members: [Int]
     let bounded: BoundedLoads<Structure>?
     let source: HashKeySource
+    /// Σ effective weight of the candidates, in thousandths: bounded loads'
+    /// denominator, fixed per snapshot as HAProxy's `tot_weight` is.
+    let candidateWeight: Int
 
-    init(structure: Structure, members: [Int], bound: Double?, source: HashKeySource) throws(CoreError) {
+    init(
+        structure: Structure,
+        members: [Int],
+        bound: Double?,
+        source: HashKeySource,
+        candidateWeight: Int
+    ) throws(CoreError) {
         self.structure = structure
         self.members = members
         self.source = source
+        self.candidateWeight = candidateWeight
         if let bound {
             do {
                 bounded = try BoundedLoads(structure, factor: bound)
@@ -70,7 +80,9 @@ struct HashPlan<Structure: ConsistentHash>: PickPlan {
     /// Bounded loads over the backends' in-flight counts, with capacities
     /// from their ramped weights. Backends that cannot take the key, or that
     /// are ramping and do not keep it, get weight 0, which bounded loads
-    /// skips.
+    /// passes over.
+    ///
+    /// - Complexity: O(n) to sum the in-flight counts, then the walk.
     private func pickBounded(
         key: UnsafeRawBufferPointer,
         keyHash: UInt64,
@@ -78,27 +90,22 @@ struct HashPlan<Structure: ConsistentHash>: PickPlan {
         pool: PoolSnapshot,
         context: PickContext
     ) -> PickResult {
-        // Weights in thousandths keep slow start's fractions.
-        func weight(_ index: Int) -> Int {
-            let i = members[index]
-            guard pool.acceptsKeyed(i), !context.tried.contains(i), Self.keeps(keyHash, i, pool) else { return 0 }
-            return max(1, Int((pool.effectiveWeight(i) * 1000).rounded()))
-        }
         var totalLoad = 0
-        var totalWeight = 0
-        for index in members.indices {
-            totalLoad += pool.backends[members[index]].load.inFlight
-            totalWeight += weight(index)
-        }
-        guard totalWeight > 0 else { return .backend(pool.candidates[0]) }
+        for i in members where i >= 0 { totalLoad += pool.backends[i].load.inFlight }
+        let members = self.members
         let index = bounded.index(
             forKey: key,
             load: { pool.backends[members[$0]].load.inFlight },
             totalLoad: totalLoad,
-            weight: weight,
-            totalWeight: totalWeight
+            weight: { index in
+                let i = members[index]
+                guard pool.acceptsKeyed(i), !context.tried.contains(i), Self.keeps(keyHash, i, pool) else { return 0 }
+                // Thousandths keep slow start's fractions.
+                return max(1, Int((pool.effectiveWeight(i) * 1000).rounded()))
+            },
+            totalWeight: candidateWeight
         )
-        guard let index, weight(index) > 0 else { return .backend(pool.candidates[0]) }
+        guard let index, members[index] >= 0 else { return .backend(pool.candidates[0]) }
         return .backend(members[index])
     }
 
@@ -119,4 +126,55 @@ enum HashKeySource: Sendable {
     case requestKey
     /// The client's address: `ip-hash`.
     case client(prefix24: Bool)
+}
+
+/// A hash plan over a structure type known at compile time, so that each
+/// case runs specialized code rather than generic code through witness
+/// tables (which costs several times the lookup itself).
+enum AnyHashPlan: PickPlan {
+    case ring(HashPlan<HashRing>)
+    case ketama(HashPlan<KetamaRing>)
+    case nginx(HashPlan<NginxConsistentHash>)
+    case haproxy(HashPlan<HAProxyConsistentHash>)
+    case maglev(HashPlan<MaglevTable>)
+    case jump(HashPlan<JumpHash>)
+    case rendezvous(HashPlan<RendezvousHash>)
+    case modulo(HashPlan<ModuloHash>)
+
+    init(
+        _ structure: any ConsistentHash,
+        members: [Int],
+        bound: Double?,
+        source: HashKeySource,
+        candidateWeight: Int
+    ) throws(CoreError) {
+        func plan<S: ConsistentHash>(_ s: S) throws(CoreError) -> HashPlan<S> {
+            try HashPlan(structure: s, members: members, bound: bound, source: source, candidateWeight: candidateWeight)
+        }
+        switch structure {
+        case let s as HashRing: self = .ring(try plan(s))
+        case let s as KetamaRing: self = .ketama(try plan(s))
+        case let s as NginxConsistentHash: self = .nginx(try plan(s))
+        case let s as HAProxyConsistentHash: self = .haproxy(try plan(s))
+        case let s as MaglevTable: self = .maglev(try plan(s))
+        case let s as JumpHash: self = .jump(try plan(s))
+        case let s as RendezvousHash: self = .rendezvous(try plan(s))
+        case let s as ModuloHash: self = .modulo(try plan(s))
+        default:
+            throw CoreError(code: .invalidAlgorithm, message: "unsupported hash structure \(type(of: structure))")
+        }
+    }
+
+    func pick(in pool: PoolSnapshot, context: inout PickContext) -> PickResult {
+        switch self {
+        case .ring(let plan): plan.pick(in: pool, context: &context)
+        case .ketama(let plan): plan.pick(in: pool, context: &context)
+        case .nginx(let plan): plan.pick(in: pool, context: &context)
+        case .haproxy(let plan): plan.pick(in: pool, context: &context)
+        case .maglev(let plan): plan.pick(in: pool, context: &context)
+        case .jump(let plan): plan.pick(in: pool, context: &context)
+        case .rendezvous(let plan): plan.pick(in: pool, context: &context)
+        case .modulo(let plan): plan.pick(in: pool, context: &context)
+        }
+    }
 }

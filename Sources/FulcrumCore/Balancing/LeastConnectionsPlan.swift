@@ -10,7 +10,7 @@ struct LeastConnectionsPlan: PickPlan {
     func pick(in pool: PoolSnapshot, context: inout PickContext) -> PickResult {
         let candidates = pool.candidates
         let n = candidates.count
-        var j = rotation.next() % n
+        var j = context.nextRotation(rotation) % n
         var best = -1
         var bestScore = Double.infinity
         for _ in 0..<n {

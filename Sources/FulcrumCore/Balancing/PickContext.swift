@@ -16,6 +16,9 @@ public struct PickContext {
     public var random: FastRandom
     /// The time of the pick.
     public var now: Instant
+    /// A rotation counter owned by the caller's event loop, set by
+    /// ``SnapshotReader``; `nil` uses the cluster's shared counter.
+    var localRotation: Int?
 
     public init(
         client: ClientAddress? = nil,

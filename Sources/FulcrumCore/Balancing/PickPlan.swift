@@ -23,6 +23,18 @@ final class Rotation: Sendable {
     }
 }
 
+extension PickContext {
+    /// The next rotation value: the event loop's own counter when the pick
+    /// comes through a ``SnapshotReader`` (as Envoy keeps one per worker,
+    /// so loops never contend on it), else the cluster's shared one.
+    @inline(__always)
+    mutating func nextRotation(_ shared: Rotation) -> Int {
+        guard let value = localRotation else { return shared.next() }
+        localRotation = value &+ 1 & Int.max
+        return value
+    }
+}
+
 extension PoolSnapshot {
     /// The first candidate, from position `start` on, that this request has
     /// not tried and that slow start admits; failing that the first untried

@@ -11,9 +11,9 @@ struct RoundRobinPlan: PickPlan {
     func pick(in pool: PoolSnapshot, context: inout PickContext) -> PickResult {
         let n = pool.candidates.count
         for _ in 0..<(2 * n) {
-            let i = pool.candidates[rotation.next() % n]
+            let i = pool.candidates[context.nextRotation(rotation) % n]
             if !context.tried.contains(i) && pool.admits(i, &context) { return .backend(i) }
         }
-        return .backend(pool.firstAcceptable(from: rotation.next() % n, &context))
+        return .backend(pool.firstAcceptable(from: context.nextRotation(rotation) % n, &context))
     }
 }

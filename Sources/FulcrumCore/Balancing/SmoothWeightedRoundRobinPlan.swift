@@ -46,9 +46,9 @@ struct SmoothWeightedRoundRobinPlan: PickPlan {
     /// ``RoundRobinPlan``, so a ramping backend's share follows its factor.
     func pick(in pool: PoolSnapshot, context: inout PickContext) -> PickResult {
         for _ in 0..<(2 * pool.candidates.count) {
-            let i = pool.candidates[Int(schedule[rotation.next() % schedule.count])]
+            let i = pool.candidates[Int(schedule[context.nextRotation(rotation) % schedule.count])]
             if !context.tried.contains(i) && pool.admits(i, &context) { return .backend(i) }
         }
-        return .backend(pool.firstAcceptable(from: Int(schedule[rotation.next() % schedule.count]), &context))
+        return .backend(pool.firstAcceptable(from: Int(schedule[context.nextRotation(rotation) % schedule.count]), &context))
     }
 }

@@ -23,6 +23,9 @@ public final class Cluster: Sendable {
     private let balancer: Balancer
     private let state: Mutex<State>
     private let indexByID: [String: Int]
+    /// The published snapshot's generation, readable without the lock so
+    /// that ``SnapshotReader`` can tell cheaply whether to re-read.
+    let publishedGeneration = Atomic<UInt64>(0)
 
     private struct State {
         var health: [HealthStateMachine]
@@ -84,6 +87,7 @@ public final class Cluster: Sendable {
         let snapshot = try Self.snapshot(layout, generation: 1, backends: backends, settings: settings, balancer: balancer)
         initial.published = snapshot
         state = Mutex(initial)
+        publishedGeneration.store(1, ordering: .releasing)
     }
 
     /// The current snapshot. Picks on the hot path take it once per request.
@@ -218,7 +222,10 @@ public final class Cluster: Sendable {
             )
         else { return events }
         state.withLock { state in
-            if (state.published?.generation ?? 0) < generation { state.published = snapshot }
+            if (state.published?.generation ?? 0) < generation {
+                state.published = snapshot
+                publishedGeneration.store(generation, ordering: .releasing)
+            }
         }
         return events
     }

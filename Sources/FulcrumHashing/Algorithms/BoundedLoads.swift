@@ -51,25 +51,36 @@ public struct BoundedLoads<Base: ConsistentHash>: Sendable {
         return max(1, (numerator + denominator - 1) / denominator)
     }
 
-    /// The first node, in `key`'s preference order, with room for one more unit.
+    /// The first node, in `key`'s preference order, with room for one more
+    /// unit, each node weighted by its static weight.
     ///
     /// - Parameters:
     ///   - load: the current load of a node, by index.
     ///   - totalLoad: the sum of all nodes' loads.
-    ///   - weight: a node's effective weight, by index; its static weight by default.
+    public func index(forKey key: UnsafeRawBufferPointer, load: (Int) -> Int, totalLoad: Int) -> Int? {
+        index(forKey: key, load: load, totalLoad: totalLoad, weight: { base.node(at: $0).weight }, totalWeight: staticTotalWeight)
+    }
+
+    /// The first node, in `key`'s preference order, with room for one more
+    /// unit, with effective weights supplied by the caller.
+    ///
+    /// - Parameters:
+    ///   - load: the current load of a node, by index.
+    ///   - totalLoad: the sum of all nodes' loads.
+    ///   - weight: a node's effective weight (ramped by slow start, say); a
+    ///     node of weight 0 is passed over.
     ///   - totalWeight: the sum of effective weights.
     public func index(
         forKey key: UnsafeRawBufferPointer,
         load: (Int) -> Int,
         totalLoad: Int,
-        weight: ((Int) -> Int)? = nil,
-        totalWeight: Int? = nil
+        weight: (Int) -> Int,
+        totalWeight: Int
     ) -> Int? {
-        let totalWeight = totalWeight ?? staticTotalWeight
         guard totalWeight > 0 else { return base.index(forKey: key) }
         var chosen: Int?
         base.forEachCandidate(forKey: key) { candidate in
-            let w = weight?(candidate) ?? base.node(at: candidate).weight
+            let w = weight(candidate)
             if w > 0 && load(candidate) < capacity(weight: w, totalWeight: totalWeight, totalLoad: totalLoad) {
                 chosen = candidate
                 return false
