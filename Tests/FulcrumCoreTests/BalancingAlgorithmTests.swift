@@ -52,7 +52,10 @@ struct BalancingAlgorithmTests {
         expectShares(cluster.counts(100_000), weights: [1, 1, 1, 1], tolerance: 0.02)
     }
 
-    @Test("Weighted load-aware algorithms follow weights under load", arguments: [BalancingAlgorithm.leastConnections, .powerOfTwo])
+    @Test(
+        "Weighted load-aware algorithms follow weights within 2% under load",
+        arguments: [BalancingAlgorithm.leastConnections, .powerOfTwo, .leastResponseTimeDefault]
+    )
     func weightedUnderLoad(_ algorithm: BalancingAlgorithm) throws {
         let weights = [1, 2, 3, 4]
         let cluster = try Fixture.cluster(weights, algorithm)
@@ -73,7 +76,24 @@ struct BalancingAlgorithmTests {
                 cluster.backends[inFlight.removeFirst()].load.finish(at: context.now)
             }
         }
-        expectShares(counts, weights: weights, tolerance: algorithm == .leastConnections ? 0.02 : 0.05)
+        expectShares(counts, weights: weights, tolerance: 0.02)
+    }
+
+    @Test("Weighted hashing spreads 100,000 distinct keys within 2% of the weights", arguments: [
+        BalancingAlgorithm.hash(method: .maglev, bound: nil), .hash(method: .rendezvous, bound: nil),
+    ])
+    func weightedHash(_ algorithm: BalancingAlgorithm) throws {
+        let weights = [1, 2, 3, 4]
+        let cluster = try Fixture.cluster(weights, algorithm)
+        var counts = [String: Int]()
+        for k in 0..<100_000 {
+            var context = Fixture.context()
+            try Array("user-\(k)".utf8).withUnsafeBytes { key in
+                context.hashKey = key
+                counts[cluster.backends[try #require(cluster.pick(&context).index)].id, default: 0] += 1
+            }
+        }
+        expectShares(counts, weights: weights, tolerance: 0.02)
     }
 
     @Test("Least connections converges: a backend with long requests gets fewer new ones")

@@ -43,7 +43,11 @@ let benchmarks: @Sendable () -> Void = {
                 return try! Cluster(name: "bench", backends: backends, settings: ClusterSettings(algorithm: algorithm))
             }
             for threads in [1, 2] {
-                Benchmark("pick \(algorithm) n=\(n) threads=\(threads)") { benchmark in
+                var configuration = Benchmark.defaultConfiguration
+                // Two threads: 1,000,000 picks per sample, so that waking the
+                // second thread (tens of microseconds) does not count as pick cost.
+                if threads == 2 { configuration.scalingFactor = .mega }
+                Benchmark("pick \(algorithm) n=\(n) threads=\(threads)", configuration: configuration) { benchmark in
                     let cluster = lazy.value
                     let picks = benchmark.scaledIterations.count
                     DispatchQueue.concurrentPerform(iterations: threads) { thread in
