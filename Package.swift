@@ -7,10 +7,15 @@ let package = Package(
     products: [
         .library(name: "FulcrumHashing", targets: ["FulcrumHashing"]),
         .library(name: "FulcrumCore", targets: ["FulcrumCore"]),
+        .library(name: "FulcrumConfig", targets: ["FulcrumConfig"]),
+        .library(name: "FulcrumProxy", targets: ["FulcrumProxy"]),
         .executable(name: "fulcrum", targets: ["fulcrum"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The standard library only, so caches and databases can embed it.
@@ -20,11 +25,34 @@ let package = Package(
             name: "FulcrumCore",
             dependencies: ["FulcrumHashing"]
         ),
+        // Typed config, YAML loading with file:line errors, validation, defaults.
+        .target(
+            name: "FulcrumConfig",
+            dependencies: [
+                "FulcrumCore",
+                "FulcrumHashing",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The NIO data plane.
+        .target(
+            name: "FulcrumProxy",
+            dependencies: [
+                "FulcrumCore",
+                "FulcrumConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "fulcrum",
             dependencies: [
                 "FulcrumHashing",
                 "FulcrumCore",
+                "FulcrumConfig",
+                "FulcrumProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,6 +63,20 @@ let package = Package(
         .testTarget(
             name: "FulcrumCoreTests",
             dependencies: ["FulcrumCore", "FulcrumHashing"]
+        ),
+        .testTarget(
+            name: "FulcrumConfigTests",
+            dependencies: ["FulcrumConfig"]
+        ),
+        .testTarget(
+            name: "FulcrumProxyTests",
+            dependencies: [
+                "FulcrumProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "FulcrumCLITests",

@@ -11,17 +11,21 @@ import Darwin
 /// Scripts depend on the exact forms and on the exit statuses: 0 for success,
 /// 2 for bad input (one line on standard error, nothing on standard output).
 @main
-struct Fulcrum: ParsableCommand {
+struct Fulcrum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fulcrum",
         abstract: "A load balancer and consistent-hashing toolkit.",
-        subcommands: [Ring.self, Hash.self, Simulate.self]
+        subcommands: [Demo.self, Serve.self, Ring.self, Hash.self, Simulate.self]
     )
 
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch let exit as ExitCode {
             Glibc.exit(exit.rawValue)
         } catch {

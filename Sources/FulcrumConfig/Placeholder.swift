@@ -1,0 +1,2 @@
+/// Placeholder until the configuration model lands.
+enum FulcrumConfigPlaceholder {}

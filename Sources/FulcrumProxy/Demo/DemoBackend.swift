@@ -1,0 +1,126 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A small HTTP server that answers with its own name, for `fulcrum demo`
+/// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok`,
+/// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status.
+/// Request bodies are read and their length is reported.
+///
+/// It uses NIOHTTP1, which is fine off the proxy's hot path.
+public final class DemoBackend: Sendable {
+    public let name: String
+    public let channel: any Channel
+
+    /// The port it listens on (useful when started on port 0).
+    public var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(name: String, channel: any Channel) {
+        self.name = name
+        self.channel = channel
+    }
+
+    /// Starts a backend on `host:port` (port 0 picks a free one).
+    public static func start(
+        name: String,
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        group: any EventLoopGroup
+    ) async throws -> DemoBackend {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(DemoBackendHandler(name: name))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        return DemoBackend(name: name, channel: channel)
+    }
+
+    /// Stops accepting and closes the listener.
+    public func stop() async {
+        try? await channel.close()
+    }
+}
+
+/// Serves one connection of a ``DemoBackend``.
+final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let name: String
+    private var head: HTTPRequestHead?
+    private var bodyBytes = 0
+
+    init(name: String) { self.name = name }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            bodyBytes = 0
+        case .body(let buffer):
+            bodyBytes += buffer.readableBytes
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let (path, query) = Self.split(head.uri)
+        var status = HTTPResponseStatus.ok
+        var text = "\(name)\n"
+        var delay: Int64 = 0
+        if path == "/health" {
+            text = "ok\n"
+        } else if path == "/slow" {
+            delay = Int64(Self.queryValue("ms", in: query) ?? "100") ?? 100
+            text = "\(name) after \(delay)ms\n"
+        } else if path.hasPrefix("/status/"), let code = Int(path.dropFirst("/status/".count)) {
+            status = HTTPResponseStatus(statusCode: code)
+            text = "\(name) \(code)\n"
+        } else if bodyBytes > 0 {
+            text = "\(name) received \(bodyBytes) bytes\n"
+        }
+        let keepAlive = head.isKeepAlive
+        let send = {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain")
+            headers.add(name: "X-Backend", value: self.name)
+            let noBody = head.method == .HEAD || status == .noContent || status == .notModified
+            headers.add(name: "Content-Length", value: noBody ? "0" : String(text.utf8.count))
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+            if !noBody {
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+            }
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+        }
+        if delay > 0 {
+            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(delay)) { send() }
+        } else {
+            send()
+        }
+    }
+
+    private static func split(_ uri: String) -> (Substring, Substring) {
+        guard let question = uri.firstIndex(of: "?") else { return (uri[...], "") }
+        return (uri[..<question], uri[uri.index(after: question)...])
+    }
+
+    private static func queryValue(_ name: String, in query: Substring) -> Substring? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.first == Substring(name) { return parts.count > 1 ? parts[1] : "" }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,2 @@
+/// The NIO data plane.
+public enum FulcrumProxyModule {}

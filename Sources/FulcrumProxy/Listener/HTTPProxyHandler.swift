@@ -1,0 +1,369 @@
+import FulcrumCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Proxies one client connection's requests, one at a time, to backends
+/// picked from the cluster.
+///
+/// Everything runs on the client's event loop: the backend connection is
+/// dialled with `ClientBootstrap(group: context.eventLoop)`, so the two
+/// channels' callbacks never race.
+final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let cluster: Cluster
+    private let options: ProxyOptions
+    private let logger: Logger
+    private let reader: NIOLoopBoundBox<SnapshotReader>
+    private var random = FastRandom()
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    /// Distinguishes attempts, so that a late event from an abandoned
+    /// backend connection is ignored.
+    private var attemptCounter = 0
+
+    /// One request and its attempts.
+    private struct Exchange {
+        var head: HTTPRequestHead
+        var body: [ByteBuffer] = []
+        var requestEnded = false
+        var tried = TriedBackends()
+        var attempts = 0
+        var attemptID = 0
+        var backend = -1
+        var backendChannel: (any Channel)?
+        /// Whether the current attempt counts in the backend's load.
+        var attemptOpen = false
+        var attemptStarted = NIODeadline.now()
+        var started = NIODeadline.now()
+        var responseStarted = false
+        var status = 0
+        var timeout: Scheduled<Void>?
+    }
+
+    init(cluster: Cluster, reader: NIOLoopBoundBox<SnapshotReader>, options: ProxyOptions, logger: Logger) {
+        self.cluster = cluster
+        self.reader = reader
+        self.options = options
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            var exchange = Exchange(head: head)
+            exchange.started = .now()
+            self.exchange = exchange
+            dispatch()
+        case .body(let buffer):
+            guard var exchange else { return }
+            if let channel = exchange.backendChannel, exchange.attempts > 0 {
+                channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            }
+            // Kept for a retry on another backend.
+            exchange.body.append(buffer)
+            self.exchange = exchange
+        case .end:
+            guard var exchange else { return }
+            exchange.requestEnded = true
+            self.exchange = exchange
+            if let channel = exchange.backendChannel {
+                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange {
+            // The client left mid-exchange: release the backend side.
+            exchange.timeout?.cancel()
+            exchange.backendChannel?.close(promise: nil)
+            if exchange.attemptOpen {
+                cluster.backends[exchange.backend].load.finish(at: SystemClock().now)
+            }
+        }
+        exchange = nil
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Attempts
+
+    private func dispatch() {
+        guard let context, var exchange else { return }
+        var pick = PickContext(random: random, now: SystemClock().now)
+        pick.tried = exchange.tried
+        if let address = context.channel.remoteAddress, let client = Self.clientAddress(address) {
+            pick.client = client
+        }
+        let key = options.hashKey?.value(in: exchange.head)
+        let result: PickResult
+        if let key {
+            result = Array(key.utf8).withUnsafeBytes { bytes in
+                pick.hashKey = bytes
+                return reader.value.pick(&pick)
+            }
+        } else {
+            result = reader.value.pick(&pick)
+        }
+        random = pick.random
+        guard let index = result.index else {
+            let reason = if case .unavailable(let why) = result { why.rawValue } else { "no backend" }
+            respondWithError(.serviceUnavailable, reason: reason, extraHeaders: [("Retry-After", "1")])
+            return
+        }
+        let backend = cluster.backends[index]
+        attemptCounter += 1
+        exchange.attempts += 1
+        exchange.attemptID = attemptCounter
+        exchange.backend = index
+        exchange.tried.insert(index)
+        exchange.attemptStarted = .now()
+        exchange.backendChannel = nil
+        exchange.attemptOpen = true
+        self.exchange = exchange
+        backend.load.start()
+
+        let attemptID = attemptCounter
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(options.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(
+                        BackendResponseHandler(proxy: bound.value, attemptID: attemptID)
+                    )
+                }
+            }
+            .connect(host: backend.address.host, port: backend.address.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let channel): self.connected(channel, attemptID: attemptID)
+                case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(error)", canRetry: true)
+                }
+            }
+    }
+
+    private func connected(_ channel: any Channel, attemptID: Int) {
+        guard let context, var exchange, exchange.attemptID == attemptID else {
+            channel.close(promise: nil)
+            return
+        }
+        exchange.backendChannel = channel
+        var head = exchange.head
+        Self.prepareRequestHeaders(&head, context: context, original: exchange.head)
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        for buffer in exchange.body {
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+        }
+        if exchange.requestEnded {
+            channel.write(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        channel.flush()
+        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: options.firstByteTimeout) {
+            self.firstByteTimedOut(attemptID: attemptID)
+        }
+        self.exchange = exchange
+    }
+
+    private func firstByteTimedOut(attemptID: Int) {
+        guard let exchange, exchange.attemptID == attemptID, !exchange.responseStarted else { return }
+        finishAttempt(outcome: .gatewayFailure(reason: "no response within \(options.firstByteTimeout)"))
+        respondWithError(.gatewayTimeout, reason: "backend \(cluster.backends[exchange.backend].id) sent nothing in time")
+    }
+
+    /// An attempt ended before any response byte.
+    private func attemptFailed(attemptID: Int, reason: String, canRetry: Bool) {
+        guard let exchange, exchange.attemptID == attemptID, !exchange.responseStarted else { return }
+        let backendID = cluster.backends[exchange.backend].id
+        finishAttempt(outcome: .gatewayFailure(reason: reason))
+        // A connect failure never reached the backend; a reset before any
+        // response byte is safe to retry only for idempotent methods.
+        let idempotent = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE].contains(exchange.head.method)
+        if canRetry && (reason.hasPrefix("connect") || idempotent) && exchange.attempts <= options.retries {
+            logger.info("retrying on another backend", metadata: ["backend": "\(backendID)", "reason": "\(reason)"])
+            dispatch()
+        } else {
+            respondWithError(.badGateway, reason: "backend \(backendID): \(reason)")
+        }
+    }
+
+    /// Ends the current attempt's bookkeeping: load, outcome, connection.
+    private func finishAttempt(outcome: PassiveOutcome) {
+        guard var exchange, exchange.attemptOpen else { return }
+        exchange.attemptOpen = false
+        exchange.timeout?.cancel()
+        exchange.timeout = nil
+        let latency = Duration.nanoseconds((NIODeadline.now() - exchange.attemptStarted).nanoseconds)
+        cluster.backends[exchange.backend].load.finish(latency: latency, at: SystemClock().now)
+        for event in cluster.recordOutcome(outcome, backend: exchange.backend) {
+            logger.warning("\(event)")
+        }
+        exchange.backendChannel?.close(promise: nil)
+        exchange.backendChannel = nil
+        self.exchange = exchange
+    }
+
+    // MARK: - Responses
+
+    func backendRead(_ part: HTTPClientResponsePart, attemptID: Int) {
+        guard let context, var exchange, exchange.attemptID == attemptID else { return }
+        switch part {
+        case .head(let head):
+            exchange.timeout?.cancel()
+            exchange.timeout = nil
+            exchange.responseStarted = true
+            exchange.status = Int(head.status.code)
+            self.exchange = exchange
+            var response = HTTPResponseHead(version: exchange.head.version, status: head.status, headers: head.headers)
+            Self.removeHopByHop(&response.headers)
+            if !exchange.head.isKeepAlive { response.headers.replaceOrAdd(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(let buffer):
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            let keepAlive = exchange.head.isKeepAlive
+            let status = exchange.status
+            finishAttempt(outcome: [502, 503, 504].contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success)
+            logAccess(status: status)
+            self.exchange = nil
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+        }
+    }
+
+    func backendClosed(attemptID: Int) {
+        guard let context, let exchange, exchange.attemptID == attemptID else { return }
+        if exchange.responseStarted {
+            // Cut off mid-response: the client cannot be given a clean answer.
+            finishAttempt(outcome: .gatewayFailure(reason: "closed mid-response"))
+            self.exchange = nil
+            context.close(promise: nil)
+        } else {
+            attemptFailed(attemptID: attemptID, reason: "connection closed before the response", canRetry: true)
+        }
+    }
+
+    private func respondWithError(
+        _ status: HTTPResponseStatus,
+        reason: String,
+        extraHeaders: [(String, String)] = []
+    ) {
+        guard let context else { return }
+        let keepAlive = exchange?.head.isKeepAlive ?? false
+        let version = exchange?.head.version ?? .http1_1
+        logger.warning("\(status.code) \(status.reasonPhrase): \(reason)", metadata: ["uri": "\(exchange?.head.uri ?? "")"])
+        exchange?.timeout?.cancel()
+        exchange = nil
+        let body = "\(status.code) \(status.reasonPhrase)\n"
+        var headers = HTTPHeaders([("Content-Type", "text/plain"), ("Content-Length", String(body.utf8.count))])
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+
+    private func logAccess(status: Int) {
+        guard let exchange else { return }
+        let elapsed = (NIODeadline.now() - exchange.started).nanoseconds / 1_000
+        logger.debug(
+            "\(exchange.head.method) \(exchange.head.uri) \(status)",
+            metadata: [
+                "backend": "\(cluster.backends[exchange.backend].id)",
+                "upstream_us": "\(elapsed)",
+                "retries": "\(exchange.attempts - 1)",
+            ]
+        )
+    }
+
+    // MARK: - Headers
+
+    /// Hop-by-hop headers (RFC 9110 §7.6.1) and those a proxy must not pass on.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection",
+    ]
+
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        let named = headers[canonicalForm: "connection"].map { $0.lowercased() }
+        for name in hopByHop.union(named) where name != "transfer-encoding" {
+            headers.remove(name: name)
+        }
+    }
+
+    /// Removes hop-by-hop headers and adds the forwarding ones.
+    static func prepareRequestHeaders(_ head: inout HTTPRequestHead, context: ChannelHandlerContext, original: HTTPRequestHead) {
+        removeHopByHop(&head.headers)
+        if let ip = context.channel.remoteAddress?.ipAddress {
+            if let existing = head.headers.first(name: "X-Forwarded-For") {
+                head.headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + ip)
+            } else {
+                head.headers.add(name: "X-Forwarded-For", value: ip)
+            }
+        }
+        head.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
+        if let host = original.headers.first(name: "Host") {
+            head.headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
+        }
+        if !head.headers.contains(name: "X-Request-ID") {
+            var random = SystemRandomNumberGenerator()
+            head.headers.add(name: "X-Request-ID", value: String(random.next() as UInt64, radix: 16))
+        }
+        // Backend connections are per request for now, so each one is closed
+        // after its response.
+        head.headers.replaceOrAdd(name: "Connection", value: "close")
+    }
+
+    static func clientAddress(_ address: SocketAddress) -> ClientAddress? {
+        switch address {
+        case .v4(let v4):
+            return ClientAddress(ipv4: UInt32(bigEndian: v4.address.sin_addr.s_addr))
+        case .v6(let v6):
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            return ClientAddress(ipv6High: high, low: low)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Passes a backend connection's response parts to the proxy handler, which
+/// lives on the same event loop.
+final class BackendResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let proxy: HTTPProxyHandler
+    private let attemptID: Int
+
+    init(proxy: HTTPProxyHandler, attemptID: Int) {
+        self.proxy = proxy
+        self.attemptID = attemptID
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        proxy.backendRead(unwrapInboundIn(data), attemptID: attemptID)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        proxy.backendClosed(attemptID: attemptID)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,162 @@
+import FulcrumCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// An HTTP/1.1 listener that balances requests over one cluster.
+///
+/// This first data plane decodes requests and responses with NIOHTTP1 and
+/// dials a backend connection per request on the client's event loop. The
+/// raw-bytes hot path, the per-loop keep-alive pool and routing replace it in
+/// later steps of the L7 issue; the behaviour users see (balancing, retries,
+/// 502/503/504, forwarding headers) is already the intended one.
+public final class HTTPProxyServer: Sendable {
+    public let channel: any Channel
+    public let cluster: Cluster
+
+    /// The port it listens on (useful when started on port 0).
+    public var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(channel: any Channel, cluster: Cluster) {
+        self.channel = channel
+        self.cluster = cluster
+    }
+
+    /// Starts listening on `host:port` (port 0 picks a free one).
+    public static func start(
+        host: String,
+        port: Int,
+        cluster: Cluster,
+        options: ProxyOptions = ProxyOptions(),
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "fulcrum.proxy")
+    ) async throws -> HTTPProxyServer {
+        let readers = PerLoopReaders(cluster: cluster, group: group)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPProxyHandler(
+                            cluster: cluster,
+                            reader: readers.reader(for: channel.eventLoop),
+                            options: options,
+                            logger: logger
+                        )
+                    )
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        return HTTPProxyServer(channel: channel, cluster: cluster)
+    }
+
+    /// Stops accepting new connections; connections in flight finish.
+    public func stop() async {
+        try? await channel.close()
+    }
+}
+
+/// How the proxy treats requests. Defaults are safe and documented here.
+public struct ProxyOptions: Sendable {
+    /// Where `hash` and `ip-hash` take their key from. Default: none (the
+    /// client address for `ip-hash`).
+    public var hashKey: HashKeySpec?
+    /// Time allowed to connect to a backend. Default 2 s.
+    public var connectTimeout: TimeAmount = .seconds(2)
+    /// Time allowed for the backend's first response byte. Default 30 s.
+    public var firstByteTimeout: TimeAmount = .seconds(30)
+    /// Further attempts on other backends after a connect failure, or a
+    /// reset before any response byte for idempotent methods. Default 2.
+    public var retries = 2
+
+    public init() {}
+}
+
+/// Where a request's hash key comes from: `header:NAME`, `cookie:NAME`,
+/// `query:NAME` or `ip`.
+public enum HashKeySpec: Sendable, Hashable, CustomStringConvertible {
+    case header(String)
+    case cookie(String)
+    case query(String)
+    case clientAddress
+
+    /// Parses the forms users write; `nil` if unrecognised.
+    public init?(_ text: String) {
+        if text == "ip" {
+            self = .clientAddress
+            return
+        }
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let kind = text[..<colon]
+        let name = String(text[text.index(after: colon)...])
+        guard !name.isEmpty else { return nil }
+        switch kind {
+        case "header": self = .header(name)
+        case "cookie": self = .cookie(name)
+        case "query": self = .query(name)
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .header(let name): "header:\(name)"
+        case .cookie(let name): "cookie:\(name)"
+        case .query(let name): "query:\(name)"
+        case .clientAddress: "ip"
+        }
+    }
+
+    /// The key's value in a request, if present.
+    func value(in head: HTTPRequestHead) -> String? {
+        switch self {
+        case .header(let name):
+            return head.headers.first(name: name)
+        case .cookie(let name):
+            for header in head.headers[canonicalForm: "cookie"] {
+                for pair in header.split(separator: ";") {
+                    let trimmed = pair.drop { $0 == " " }
+                    if trimmed.hasPrefix(name + "=") { return String(trimmed.dropFirst(name.count + 1)) }
+                }
+            }
+            return nil
+        case .query(let name):
+            guard let question = head.uri.firstIndex(of: "?") else { return nil }
+            for pair in head.uri[head.uri.index(after: question)...].split(separator: "&") {
+                if pair.hasPrefix(name + "=") { return String(pair.dropFirst(name.count + 1)) }
+                if pair == name { return "" }
+            }
+            return nil
+        case .clientAddress:
+            return nil
+        }
+    }
+}
+
+/// One ``SnapshotReader`` per event loop, so that rotation is shared by all
+/// of a loop's connections (each new connection continues the loop's round
+/// robin) while loops never contend with each other.
+struct PerLoopReaders: Sendable {
+    private let readers: [ObjectIdentifier: NIOLoopBoundBox<SnapshotReader>]
+
+    init(cluster: Cluster, group: any EventLoopGroup) {
+        var readers: [ObjectIdentifier: NIOLoopBoundBox<SnapshotReader>] = [:]
+        for (i, loop) in group.makeIterator().enumerated() {
+            readers[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
+                SnapshotReader(cluster, seed: i * 7919),
+                as: SnapshotReader.self,
+                eventLoop: loop
+            )
+        }
+        self.readers = readers
+    }
+
+    func reader(for loop: any EventLoop) -> NIOLoopBoundBox<SnapshotReader> {
+        readers[ObjectIdentifier(loop)]!
+    }
+}

@@ -1,0 +1,235 @@
+import ArgumentParser
+import Dispatch
+import FulcrumCore
+import FulcrumProxy
+import Logging
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `fulcrum demo`: three built-in backends behind the balancer, on loopback.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the balancer on 127.0.0.1 in front of three built-in backends, with an embedded default config."
+    )
+
+    @Option(help: "The balancer's port.")
+    var port = 8080
+
+    @Option(help: "The algorithm: \(BalancingAlgorithm.acceptedNames).")
+    var algorithm = "round-robin"
+
+    @Option(help: "For hash and ip-hash: header:NAME, cookie:NAME, query:NAME or ip.")
+    var hashKey: String?
+
+    func run() async throws {
+        let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        var backends: [DemoBackend] = []
+        for i in 1...3 {
+            backends.append(try await DemoBackend.start(name: "backend-\(i)", group: group))
+        }
+        let cluster = try ServeSetup.cluster(
+            backends.map { ("127.0.0.1:\($0.port)", 1, $0.name) },
+            algorithm: algorithm
+        )
+        let server: HTTPProxyServer
+        do {
+            server = try await HTTPProxyServer.start(
+                host: "127.0.0.1",
+                port: port,
+                cluster: cluster,
+                options: ServeSetup.options(hashKey: hashKey),
+                group: group
+            )
+        } catch {
+            for backend in backends { await backend.stop() }
+            try? await group.shutdownGracefully()
+            throw UsageError("cannot listen on 127.0.0.1:\(port): \(error); choose another with --port")
+        }
+        print(
+            """
+            Fulcrum demo: balancing 127.0.0.1:\(server.port) over 3 built-in backends with \(algorithm.name)
+            \(backends.map { "  \($0.name) on 127.0.0.1:\($0.port)" }.joined(separator: "\n"))
+
+            Try:
+              for i in 1 2 3 4 5 6; do curl -s 127.0.0.1:\(server.port)/; done     # all three names
+              curl -s '127.0.0.1:\(server.port)/slow?ms=500'                      # a slow answer
+              curl -si 127.0.0.1:\(server.port)/status/503                         # a backend's own 503
+              curl -s 127.0.0.1:\(server.port)/health
+              fulcrum demo --algorithm least-connections                 # another algorithm
+              fulcrum demo --algorithm hash --hash-key header:X-User     # then curl -H 'X-User: ann' …
+
+            Press Ctrl-C to stop.
+            """
+        )
+        await ServeSetup.waitForTermination()
+        print("stopping")
+        await server.stop()
+        for backend in backends { await backend.stop() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// `fulcrum serve`: the balancer.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the balancer: fulcrum serve --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002=2"
+    )
+
+    @Option(help: "A config file (YAML).")
+    var config: String?
+
+    @Option(help: "Where to listen, HOST:PORT.")
+    var listen: String?
+
+    @Option(name: .customLong("backend"), help: "A backend, HOST:PORT[=WEIGHT]. Repeat for each.")
+    var backends: [String] = []
+
+    @Option(help: "The algorithm: \(BalancingAlgorithm.acceptedNames).")
+    var algorithm = "round-robin"
+
+    @Option(help: "For hash and ip-hash: header:NAME, cookie:NAME, query:NAME or ip.")
+    var hashKey: String?
+
+    @Option(help: "tcp for an L4 listener (not yet available), http by default.")
+    var mode = "http"
+
+    func run() async throws {
+        if let config {
+            throw UsageError("--config \(config): serving from a config file is not available yet; use --listen and --backend")
+        }
+        guard mode == "http" else { throw UsageError("--mode \(mode) is not available yet; use http") }
+        guard let listen else { throw UsageError("give --listen HOST:PORT (or --config FILE)") }
+        let (host, port) = try ServeSetup.hostPort(listen, option: "--listen")
+        guard !backends.isEmpty else { throw UsageError("give at least one --backend HOST:PORT[=WEIGHT]") }
+        let parsed = try backends.map { spec -> (String, Int, String?) in
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            let address = String(parts[0])
+            _ = try ServeSetup.hostPort(address, option: "--backend")
+            guard parts.count == 2 else { return (address, 1, nil) }
+            guard let weight = Int(parts[1]), (0...Backend.maxWeight).contains(weight) else {
+                throw UsageError("--backend '\(spec)': weight '\(parts[1])' must be a whole number from 0 to \(Backend.maxWeight)")
+            }
+            return (address, weight, nil)
+        }
+        let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey)
+        let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        var logger = Logger(label: "fulcrum.proxy")
+        logger.logLevel = .info
+        let server: HTTPProxyServer
+        do {
+            server = try await HTTPProxyServer.start(
+                host: host,
+                port: port,
+                cluster: cluster,
+                options: ServeSetup.options(hashKey: hashKey),
+                group: group,
+                logger: logger
+            )
+        } catch {
+            try? await group.shutdownGracefully()
+            throw UsageError("cannot listen on \(listen): \(error)")
+        }
+        logger.info(
+            "listening",
+            metadata: [
+                "address": "\(host):\(server.port)", "cluster": "default", "algorithm": "\(algorithm)",
+                "backends": "\(cluster.backends.map { "\($0.id)=\($0.weight)" }.joined(separator: ","))",
+            ]
+        )
+        await ServeSetup.waitForTermination()
+        logger.info("stopping: no new connections")
+        await server.stop()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// What `serve` and `demo` share.
+enum ServeSetup {
+    static func parse(algorithm name: String, hashKey: String?) throws -> (BalancingAlgorithm, HashKeySpec?) {
+        guard let algorithm = BalancingAlgorithm(name: name) else {
+            throw UsageError("unknown algorithm '\(name)'; accepted: \(BalancingAlgorithm.acceptedNames)")
+        }
+        var key: HashKeySpec?
+        if let hashKey {
+            guard let parsed = HashKeySpec(hashKey) else {
+                throw UsageError("--hash-key '\(hashKey)' is not understood; write header:NAME, cookie:NAME, query:NAME or ip")
+            }
+            key = parsed
+        }
+        if case .hash = algorithm, key == nil {
+            throw UsageError("algorithm hash needs --hash-key header:NAME, cookie:NAME, query:NAME or ip")
+        }
+        return (algorithm, key)
+    }
+
+    static func hostPort(_ text: String, option: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), colon != text.startIndex
+        else {
+            throw UsageError("\(option) '\(text)' is not HOST:PORT with a port from 0 to 65535")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    static func cluster(_ backends: [(String, Int, String?)], algorithm: BalancingAlgorithm) throws -> Cluster {
+        do {
+            let made = try backends.map { address, weight, name throws(CoreError) in
+                let (host, port) = (try? hostPort(address, option: "--backend")) ?? ("", 0)
+                return try Backend(id: name ?? address, address: BackendAddress(host: host, port: port), weight: weight)
+            }
+            var settings = ClusterSettings(algorithm: algorithm)
+            settings.panicThresholdPercent = 0
+            return try Cluster(name: "default", backends: made, settings: settings)
+        } catch {
+            throw UsageError(error.message)
+        }
+    }
+
+    static func options(hashKey: HashKeySpec?) -> ProxyOptions {
+        var options = ProxyOptions()
+        options.hashKey = hashKey
+        return options
+    }
+
+    /// Returns when SIGINT or SIGTERM arrives.
+    static func waitForTermination() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let queue = DispatchQueue(label: "fulcrum.signals")
+            let once = SignalOnce(continuation)
+            for number in [SIGINT, SIGTERM] {
+                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                source.setEventHandler { once.fire() }
+                source.resume()
+                once.retain(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation once, whichever signal comes first, and keeps the
+/// signal sources alive until then.
+private final class SignalOnce: @unchecked Sendable {
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    /// Called on the signal queue only.
+    func retain(_ source: any DispatchSourceSignal) { sources.append(source) }
+
+    /// Called on the signal queue only.
+    func fire() {
+        continuation?.resume()
+        continuation = nil
+    }
+}
