@@ -1,0 +1,1 @@
+// The configuration tests land with the configuration model.

@@ -1,0 +1,1 @@
+// The proxy tests land with the proxy.
