@@ -66,6 +66,7 @@ struct Demo: AsyncParsableCommand {
             Press Ctrl-C to stop.
             """
         )
+        fflush(nil)
         await ServeSetup.waitForTermination()
         print("stopping")
         await server.stop()

@@ -4,7 +4,8 @@ import NIOPosix
 
 /// A small HTTP server that answers with its own name, for `fulcrum demo`
 /// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok`,
-/// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status.
+/// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status,
+/// `/headers` → the request's headers, one `name: value` per line.
 /// Request bodies are read and their length is reported.
 ///
 /// It uses NIOHTTP1, which is fine off the proxy's hot path.
@@ -82,6 +83,8 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if path == "/slow" {
             delay = Int64(Self.queryValue("ms", in: query) ?? "100") ?? 100
             text = "\(name) after \(delay)ms\n"
+        } else if path == "/headers" {
+            text = head.headers.map { "\($0.name.lowercased()): \($0.value)\n" }.joined()
         } else if path.hasPrefix("/status/"), let code = Int(path.dropFirst("/status/".count)) {
             status = HTTPResponseStatus(statusCode: code)
             text = "\(name) \(code)\n"
@@ -109,6 +112,10 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             send()
         }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 
     private static func split(_ uri: String) -> (Substring, Substring) {

@@ -93,6 +93,13 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A malformed request: NIOHTTP1's error handler has answered 400;
+    /// closing is ours to do.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.info("closing client connection", metadata: ["reason": "\(error)"])
+        context.close(promise: nil)
+    }
+
     // MARK: - Attempts
 
     private func dispatch() {

@@ -1,1 +1,0 @@
-// The proxy tests land with the proxy.

@@ -1,0 +1,114 @@
+import Foundation
+import FulcrumCore
+import FulcrumProxy
+import NIOCore
+import NIOPosix
+
+/// Real loopback servers for the proxy's tests: demo backends on ephemeral
+/// ports and the proxy in front of them.
+struct ProxyFixture {
+    let group: MultiThreadedEventLoopGroup
+    let backends: [DemoBackend]
+    let proxy: HTTPProxyServer
+
+    var url: String { "http://127.0.0.1:\(proxy.port)" }
+
+    static func start(
+        backends count: Int = 3,
+        extraAddresses: [BackendAddress] = [],
+        algorithm: BalancingAlgorithm = .roundRobin,
+        options: ProxyOptions = ProxyOptions(),
+        configure: (inout ClusterSettings) -> Void = { _ in }
+    ) async throws -> ProxyFixture {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var backends: [DemoBackend] = []
+        for i in 0..<count {
+            backends.append(try await DemoBackend.start(name: "backend-\(i + 1)", group: group))
+        }
+        let addresses = backends.map { BackendAddress(host: "127.0.0.1", port: $0.port) } + extraAddresses
+        var settings = ClusterSettings(algorithm: algorithm)
+        settings.panicThresholdPercent = 0
+        configure(&settings)
+        let cluster = try Cluster(
+            name: "test",
+            backends: try addresses.map { try Backend(address: $0) },
+            settings: settings
+        )
+        let proxy = try await HTTPProxyServer.start(host: "127.0.0.1", port: 0, cluster: cluster, options: options, group: group)
+        return ProxyFixture(group: group, backends: backends, proxy: proxy)
+    }
+
+    func stop() async {
+        await proxy.stop()
+        for backend in backends { await backend.stop() }
+        try? await group.shutdownGracefully()
+    }
+
+    /// A loopback port with nothing listening on it.
+    static func closedPort() async throws -> Int {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        try await group.shutdownGracefully()
+        return port
+    }
+}
+
+/// What curl printed and how it exited.
+struct CurlResult {
+    var exitCode: Int32
+    var body: String
+    var status: Int
+    var headers: String
+}
+
+/// Runs the real curl, as users do.
+func curl(_ arguments: [String]) throws -> CurlResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-curl-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let bodyFile = directory.appendingPathComponent("body")
+    let headerFile = directory.appendingPathComponent("headers")
+    process.arguments = ["curl", "-s", "--max-time", "20", "-o", bodyFile.path, "-D", headerFile.path, "-w", "%{http_code}"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return CurlResult(
+        exitCode: process.terminationStatus,
+        body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "",
+        status: Int(status) ?? 0,
+        headers: (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
+    )
+}
+
+/// Sends raw bytes over a plain socket and returns everything read until the
+/// server closes (or 5 s pass).
+func rawExchange(port: Int, bytes: [UInt8]) throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    precondition(fd >= 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var received: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count <= 0 { break }
+        received += chunk[0..<count]
+    }
+    return String(decoding: received, as: UTF8.self)
+}
