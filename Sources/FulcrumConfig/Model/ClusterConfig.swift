@@ -1,0 +1,154 @@
+import FulcrumCore
+import FulcrumHashing
+
+/// A named group of backends and how to balance and judge them.
+public struct ClusterConfig: Sendable, Hashable {
+    /// The key under `clusters`.
+    public var name: String
+    /// Default round robin. `hash` carries `hash_method` (default ring) and
+    /// the optional `hash_bound`.
+    public var algorithm: BalancingAlgorithm
+    /// What `hash` hashes; required with it, and only allowed with it.
+    public var hashKey: RequestKey?
+    /// At least one, with unique names and at least one weight above 0.
+    public var backends: [BackendConfig]
+    /// Upstream timeouts.
+    public var timeouts: UpstreamTimeouts
+    /// Retries of a failed request on another backend. Default 2.
+    public var retries: Int
+    /// Retries may add at most this percentage of load. Default 20, Envoy's.
+    public var retryBudgetPercent: Double
+    /// Below this share of available primaries (percent), spread over all of
+    /// them. 0 is off. Default 50, Envoy's.
+    public var panicThresholdPercent: Double
+    /// Weight ramp for backends that come (back) up. Default off (window 0s).
+    public var slowStart: SlowStartSettings
+    /// Passive ejection on consecutive gateway failures. Default: Envoy's,
+    /// with max_ejection_percent 50.
+    public var outlierDetection: OutlierDetectionSettings
+    /// Active health checks, or `nil` (the default) for none.
+    public var healthCheck: HealthCheckConfig?
+
+    /// The hash method when `algorithm: hash` gives none.
+    public static let defaultHashMethod = HashAlgorithm.ring
+    /// The methods `hash_method` accepts.
+    public static let hashMethods: [HashAlgorithm] = [.ring, .ketama, .nginx, .maglev, .rendezvous, .jump]
+    /// The range `retries` accepts.
+    public static let retriesRange = 0...100
+
+    /// Every default, with no backends and the name `example`.
+    public static var defaults: Self { .init(name: "example") }
+
+    public init(
+        name: String,
+        algorithm: BalancingAlgorithm = .roundRobin,
+        hashKey: RequestKey? = nil,
+        backends: [BackendConfig] = [],
+        timeouts: UpstreamTimeouts = .defaults,
+        retries: Int = 2,
+        retryBudgetPercent: Double = RetryBudget.defaultPercent,
+        panicThresholdPercent: Double = ClusterSettings.defaults.panicThresholdPercent,
+        slowStart: SlowStartSettings = .defaults,
+        outlierDetection: OutlierDetectionSettings = .defaults,
+        healthCheck: HealthCheckConfig? = nil
+    ) {
+        self.name = name
+        self.algorithm = algorithm
+        self.hashKey = hashKey
+        self.backends = backends
+        self.timeouts = timeouts
+        self.retries = retries
+        self.retryBudgetPercent = retryBudgetPercent
+        self.panicThresholdPercent = panicThresholdPercent
+        self.slowStart = slowStart
+        self.outlierDetection = outlierDetection
+        self.healthCheck = healthCheck
+    }
+}
+
+/// One backend of a cluster.
+public struct BackendConfig: Sendable, Hashable {
+    /// Unique in the cluster. Default: the address as written, `host:port`.
+    public var name: String
+    public var address: BackendAddress
+    /// 0–256, default 1. 0 takes only requests pinned to it by stickiness.
+    public var weight: Int
+    /// Used only when no primary can take traffic. Default false.
+    public var backup: Bool
+    /// The most requests in flight at once, or `nil` (the default) for no limit.
+    public var maxInFlight: Int?
+
+    public init(
+        name: String? = nil,
+        address: BackendAddress,
+        weight: Int = 1,
+        backup: Bool = false,
+        maxInFlight: Int? = nil
+    ) {
+        self.name = name ?? address.description
+        self.address = address
+        self.weight = weight
+        self.backup = backup
+        self.maxInFlight = maxInFlight
+    }
+}
+
+/// Timeouts toward a cluster's backends.
+public struct UpstreamTimeouts: Sendable, Hashable {
+    /// To establish a connection. Default 2 s.
+    public var connect: Duration
+    /// From sending the request to the first byte of the response. Default 30 s.
+    public var firstByte: Duration
+    /// How long a pooled backend connection may sit idle. Default 60 s.
+    public var idle: Duration
+
+    public static var defaults: Self { .init() }
+
+    public init(connect: Duration = .seconds(2), firstByte: Duration = .seconds(30), idle: Duration = .seconds(60)) {
+        self.connect = connect
+        self.firstByte = firstByte
+        self.idle = idle
+    }
+}
+
+/// Active health checks. The full checker comes with the health work; this
+/// holds the settings it will need.
+public struct HealthCheckConfig: Sendable, Hashable {
+    public enum CheckType: String, Sendable, Hashable, CaseIterable {
+        /// `GET path`; a 2xx or 3xx status passes.
+        case http
+        /// A TCP connect passes.
+        case tcp
+    }
+
+    /// Default http.
+    public var type: CheckType
+    /// For http checks. Default `/`.
+    public var path: String
+    /// Between checks of one backend. Default 5 s.
+    public var interval: Duration
+    /// For one check. Default 2 s.
+    public var timeout: Duration
+    /// Passed checks in a row that bring a backend up. Default 2, HAProxy's.
+    public var rise: Int
+    /// Failed checks in a row that take a backend down. Default 3, HAProxy's.
+    public var fall: Int
+
+    public static var defaults: Self { .init() }
+
+    public init(
+        type: CheckType = .http,
+        path: String = "/",
+        interval: Duration = .seconds(5),
+        timeout: Duration = .seconds(2),
+        rise: Int = HealthStateMachine.defaultRise,
+        fall: Int = HealthStateMachine.defaultFall
+    ) {
+        self.type = type
+        self.path = path
+        self.interval = interval
+        self.timeout = timeout
+        self.rise = rise
+        self.fall = fall
+    }
+}

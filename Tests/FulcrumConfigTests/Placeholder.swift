@@ -1,1 +1,0 @@
-// The configuration tests land with the configuration model.
