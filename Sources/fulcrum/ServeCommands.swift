@@ -96,14 +96,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "For hash and ip-hash: header:NAME, cookie:NAME, query:NAME or ip.")
     var hashKey: String?
 
-    @Option(help: "tcp for an L4 listener (not yet available), http by default.")
+    @Option(help: "http (default) or tcp for an L4 listener.")
     var mode = "http"
 
     func run() async throws {
         if let config {
             throw UsageError("--config \(config): serving from a config file is not available yet; use --listen and --backend")
         }
-        guard mode == "http" else { throw UsageError("--mode \(mode) is not available yet; use http") }
+        guard mode == "http" || mode == "tcp" else { throw UsageError("--mode '\(mode)' is not known; use http or tcp") }
         guard let listen else { throw UsageError("give --listen HOST:PORT (or --config FILE)") }
         let (host, port) = try ServeSetup.hostPort(listen, option: "--listen")
         guard !backends.isEmpty else { throw UsageError("give at least one --backend HOST:PORT[=WEIGHT]") }
@@ -117,21 +117,35 @@ struct Serve: AsyncParsableCommand {
             }
             return (address, weight, nil)
         }
-        let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey)
+        let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey, tcp: mode == "tcp")
         let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var logger = Logger(label: "fulcrum.proxy")
         logger.logLevel = .info
-        let server: HTTPProxyServer
+        let boundPort: Int
+        let stop: () async -> Void
         do {
-            server = try await HTTPProxyServer.start(
-                host: host,
-                port: port,
-                cluster: cluster,
-                options: ServeSetup.options(hashKey: hashKey),
-                group: group,
-                logger: logger
-            )
+            if mode == "tcp" {
+                let server = try await TCPProxyServer.start(
+                    host: host,
+                    port: port,
+                    cluster: cluster,
+                    options: ServeSetup.options(hashKey: hashKey),
+                    group: group,
+                    logger: logger
+                )
+                (boundPort, stop) = (server.port, { await server.stop() })
+            } else {
+                let server = try await HTTPProxyServer.start(
+                    host: host,
+                    port: port,
+                    cluster: cluster,
+                    options: ServeSetup.options(hashKey: hashKey),
+                    group: group,
+                    logger: logger
+                )
+                (boundPort, stop) = (server.port, { await server.stop() })
+            }
         } catch {
             try? await group.shutdownGracefully()
             throw UsageError("cannot listen on \(listen): \(error)")
@@ -139,20 +153,20 @@ struct Serve: AsyncParsableCommand {
         logger.info(
             "listening",
             metadata: [
-                "address": "\(host):\(server.port)", "cluster": "default", "algorithm": "\(algorithm)",
+                "address": "\(host):\(boundPort)", "mode": "\(mode)", "cluster": "default", "algorithm": "\(algorithm)",
                 "backends": "\(cluster.backends.map { "\($0.id)=\($0.weight)" }.joined(separator: ","))",
             ]
         )
         await ServeSetup.waitForTermination()
         logger.info("stopping: no new connections")
-        await server.stop()
+        await stop()
         try? await group.shutdownGracefully()
     }
 }
 
 /// What `serve` and `demo` share.
 enum ServeSetup {
-    static func parse(algorithm name: String, hashKey: String?) throws -> (BalancingAlgorithm, HashKeySpec?) {
+    static func parse(algorithm name: String, hashKey: String?, tcp: Bool = false) throws -> (BalancingAlgorithm, HashKeySpec?) {
         guard let algorithm = BalancingAlgorithm(name: name) else {
             throw UsageError("unknown algorithm '\(name)'; accepted: \(BalancingAlgorithm.acceptedNames)")
         }
@@ -163,7 +177,7 @@ enum ServeSetup {
             }
             key = parsed
         }
-        if case .hash = algorithm, key == nil {
+        if case .hash = algorithm, key == nil, !tcp {
             throw UsageError("algorithm hash needs --hash-key header:NAME, cookie:NAME, query:NAME or ip")
         }
         return (algorithm, key)

@@ -86,29 +86,56 @@ func curl(_ arguments: [String]) throws -> CurlResult {
     )
 }
 
-/// Sends raw bytes over a plain socket and returns everything read until the
-/// server closes (or 5 s pass).
-func rawExchange(port: Int, bytes: [UInt8]) throws -> String {
+/// A plain blocking socket connected to a loopback port, with a receive
+/// timeout so that a test can never hang.
+func connectLoopback(port: Int, receiveTimeout seconds: Int = 5) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     precondition(fd >= 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    guard connected == 0 else {
+        close(fd)
+        throw POSIXError(.ECONNREFUSED)
+    }
+    return fd
+}
+
+/// Writes all of `bytes`, in pieces of at most 64 KiB.
+func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var sent = 0
+    while sent < bytes.count {
+        let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, 65536), Int32(MSG_NOSIGNAL)) }
+        guard count > 0 else { break }
+        sent += count
+    }
+}
+
+/// Reads until the peer closes or the receive timeout passes.
+func receiveAll(_ fd: Int32) -> [UInt8] {
     var received: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
+    var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count <= 0 { break }
         received += chunk[0..<count]
     }
-    return String(decoding: received, as: UTF8.self)
+    return received
+}
+
+/// Sends raw bytes over a plain socket, optionally closes the sending side
+/// (half-close), and returns everything read until the server closes (or
+/// 5 s pass).
+func rawExchange(port: Int, bytes: [UInt8], halfClose: Bool = false) throws -> String {
+    let fd = try connectLoopback(port: port)
+    defer { close(fd) }
+    sendAll(fd, bytes)
+    if halfClose { shutdown(fd, Int32(SHUT_WR)) }
+    return String(decoding: receiveAll(fd), as: UTF8.self)
 }
