@@ -83,6 +83,20 @@ struct ProxyIntegrationTests {
         #expect(lines.contains { $0.hasPrefix("host: 127.0.0.1:\(fixture.proxy.port)") })
     }
 
+    @Test("Backend connections are kept alive and reused across client connections")
+    func backendKeepAlive() async throws {
+        let fixture = try await ProxyFixture.start(backends: 1)
+        defer { Task { await fixture.stop() } }
+        var counts: [Int] = []
+        for _ in 0..<6 {
+            let result = try curl([fixture.url + "/connection"])
+            counts.append(Int(result.body.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        }
+        // Six separate curl connections; the proxy's two event loops each
+        // keep a backend connection, so the backend sees far fewer than six.
+        #expect(counts.max()! >= 3, "requests per backend connection: \(counts)")
+    }
+
     @Test("Request bodies reach the backend")
     func body() async throws {
         let fixture = try await ProxyFixture.start(backends: 1)

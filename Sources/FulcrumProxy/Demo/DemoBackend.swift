@@ -5,7 +5,8 @@ import NIOPosix
 /// A small HTTP server that answers with its own name, for `fulcrum demo`
 /// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok`,
 /// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status,
-/// `/headers` → the request's headers, one `name: value` per line.
+/// `/headers` → the request's headers, one `name: value` per line,
+/// `/connection` → how many requests this connection has carried so far.
 /// Request bodies are read and their length is reported.
 ///
 /// It uses NIOHTTP1, which is fine off the proxy's hot path.
@@ -56,6 +57,7 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let name: String
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
+    private var requestsOnConnection = 0
 
     init(name: String) { self.name = name }
 
@@ -74,6 +76,7 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        requestsOnConnection += 1
         let (path, query) = Self.split(head.uri)
         var status = HTTPResponseStatus.ok
         var text = "\(name)\n"
@@ -83,6 +86,8 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if path == "/slow" {
             delay = Int64(Self.queryValue("ms", in: query) ?? "100") ?? 100
             text = "\(name) after \(delay)ms\n"
+        } else if path == "/connection" {
+            text = "\(requestsOnConnection)\n"
         } else if path == "/headers" {
             text = head.headers.map { "\($0.name.lowercased()): \($0.value)\n" }.joined()
         } else if path.hasPrefix("/status/"), let code = Int(path.dropFirst("/status/".count)) {

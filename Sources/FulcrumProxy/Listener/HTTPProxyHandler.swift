@@ -7,9 +7,10 @@ import NIOPosix
 /// Proxies one client connection's requests, one at a time, to backends
 /// picked from the cluster.
 ///
-/// Everything runs on the client's event loop: the backend connection is
-/// dialled with `ClientBootstrap(group: context.eventLoop)`, so the two
-/// channels' callbacks never race.
+/// Everything runs on the client's event loop: backend connections are
+/// dialled with `ClientBootstrap(group: context.eventLoop)` and kept in that
+/// loop's keep-alive pool, so the channels' callbacks never race and the
+/// pool needs no lock.
 final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -18,6 +19,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let options: ProxyOptions
     private let logger: Logger
     private let reader: NIOLoopBoundBox<SnapshotReader>
+    private let pool: NIOLoopBoundBox<BackendConnectionPool>
     private var random = FastRandom()
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
@@ -35,6 +37,9 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var attemptID = 0
         var backend = -1
         var backendChannel: (any Channel)?
+        var backendHandler: BackendResponseHandler?
+        /// Whether the backend's response allows reusing its connection.
+        var backendKeepAlive = false
         /// Whether the current attempt counts in the backend's load.
         var attemptOpen = false
         var attemptStarted = NIODeadline.now()
@@ -44,9 +49,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var timeout: Scheduled<Void>?
     }
 
-    init(cluster: Cluster, reader: NIOLoopBoundBox<SnapshotReader>, options: ProxyOptions, logger: Logger) {
+    init(
+        cluster: Cluster,
+        reader: NIOLoopBoundBox<SnapshotReader>,
+        pool: NIOLoopBoundBox<BackendConnectionPool>,
+        options: ProxyOptions,
+        logger: Logger
+    ) {
         self.cluster = cluster
         self.reader = reader
+        self.pool = pool
         self.options = options
         self.logger = logger
     }
@@ -138,34 +150,40 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         backend.load.start()
 
         let attemptID = attemptCounter
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        if let idle = pool.value.checkout(index) {
+            idle.handler.attach(self, attemptID: attemptID)
+            connected(idle.channel, handler: idle.handler, attemptID: attemptID)
+            return
+        }
+        let handler = BackendResponseHandler(pool: pool, backend: index)
+        handler.attach(self, attemptID: attemptID)
+        let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
         ClientBootstrap(group: context.eventLoop)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(
-                        BackendResponseHandler(proxy: bound.value, attemptID: attemptID)
-                    )
+                    try channel.pipeline.syncOperations.addHandler(boundHandler.value)
                 }
             }
             .connect(host: backend.address.host, port: backend.address.port)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
-                case .success(let channel): self.connected(channel, attemptID: attemptID)
+                case .success(let channel): self.connected(channel, handler: handler, attemptID: attemptID)
                 case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(error)", canRetry: true)
                 }
             }
     }
 
-    private func connected(_ channel: any Channel, attemptID: Int) {
+    private func connected(_ channel: any Channel, handler: BackendResponseHandler, attemptID: Int) {
         guard let context, var exchange, exchange.attemptID == attemptID else {
             channel.close(promise: nil)
             return
         }
         exchange.backendChannel = channel
+        exchange.backendHandler = handler
         var head = exchange.head
         Self.prepareRequestHeaders(&head, context: context, original: exchange.head)
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
@@ -204,8 +222,9 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Ends the current attempt's bookkeeping: load, outcome, connection.
-    private func finishAttempt(outcome: PassiveOutcome) {
+    /// Ends the current attempt's bookkeeping: load, outcome, and the
+    /// backend connection, which goes back to the pool when `reuse` allows.
+    private func finishAttempt(outcome: PassiveOutcome, reuse: Bool = false) {
         guard var exchange, exchange.attemptOpen else { return }
         exchange.attemptOpen = false
         exchange.timeout?.cancel()
@@ -215,8 +234,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         for event in cluster.recordOutcome(outcome, backend: exchange.backend) {
             logger.warning("\(event)")
         }
-        exchange.backendChannel?.close(promise: nil)
+        if let channel = exchange.backendChannel, let handler = exchange.backendHandler {
+            handler.detach()
+            if reuse {
+                pool.value.checkin(exchange.backend, channel: channel, handler: handler)
+            } else {
+                channel.close(promise: nil)
+            }
+        }
         exchange.backendChannel = nil
+        exchange.backendHandler = nil
         self.exchange = exchange
     }
 
@@ -230,6 +257,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             exchange.timeout = nil
             exchange.responseStarted = true
             exchange.status = Int(head.status.code)
+            exchange.backendKeepAlive = head.isKeepAlive
             self.exchange = exchange
             var response = HTTPResponseHead(version: exchange.head.version, status: head.status, headers: head.headers)
             Self.removeHopByHop(&response.headers)
@@ -240,7 +268,10 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end(let trailers):
             let keepAlive = exchange.head.isKeepAlive
             let status = exchange.status
-            finishAttempt(outcome: [502, 503, 504].contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success)
+            finishAttempt(
+                outcome: [502, 503, 504].contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success,
+                reuse: exchange.backendKeepAlive && exchange.requestEnded
+            )
             logAccess(status: status)
             self.exchange = nil
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
@@ -328,9 +359,9 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             var random = SystemRandomNumberGenerator()
             head.headers.add(name: "X-Request-ID", value: String(random.next() as UInt64, radix: 16))
         }
-        // Backend connections are per request for now, so each one is closed
-        // after its response.
-        head.headers.replaceOrAdd(name: "Connection", value: "close")
+        // Backend connections are kept alive and pooled, whatever the
+        // client's own version and keep-alive choice.
+        head.version = .http1_1
     }
 
     static func clientAddress(_ address: SocketAddress) -> ClientAddress? {
@@ -348,25 +379,42 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Passes a backend connection's response parts to the proxy handler, which
-/// lives on the same event loop.
+/// Passes a backend connection's response parts to the proxy handler that
+/// is using the connection, which lives on the same event loop. While the
+/// connection sits idle in the pool no handler is attached, and a close is
+/// reported to the pool instead.
 final class BackendResponseHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
-    private let proxy: HTTPProxyHandler
-    private let attemptID: Int
+    private let pool: NIOLoopBoundBox<BackendConnectionPool>
+    private let backend: Int
+    private var proxy: HTTPProxyHandler?
+    private var attemptID = 0
 
-    init(proxy: HTTPProxyHandler, attemptID: Int) {
+    init(pool: NIOLoopBoundBox<BackendConnectionPool>, backend: Int) {
+        self.pool = pool
+        self.backend = backend
+    }
+
+    func attach(_ proxy: HTTPProxyHandler, attemptID: Int) {
         self.proxy = proxy
         self.attemptID = attemptID
     }
 
+    func detach() {
+        proxy = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        proxy.backendRead(unwrapInboundIn(data), attemptID: attemptID)
+        proxy?.backendRead(unwrapInboundIn(data), attemptID: attemptID)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        proxy.backendClosed(attemptID: attemptID)
+        if let proxy {
+            proxy.backendClosed(attemptID: attemptID)
+        } else {
+            pool.value.remove(context.channel, backend: backend)
+        }
         context.fireChannelInactive()
     }
 

@@ -33,6 +33,11 @@ public final class HTTPProxyServer: Sendable {
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
         let readers = PerLoopReaders(cluster: cluster, group: group)
+        let pools = PerLoopPools(
+            group: group,
+            maxIdlePerBackend: options.maxIdleConnectionsPerBackend,
+            idleTimeout: options.backendIdleTimeout
+        )
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -44,6 +49,7 @@ public final class HTTPProxyServer: Sendable {
                         HTTPProxyHandler(
                             cluster: cluster,
                             reader: readers.reader(for: channel.eventLoop),
+                            pool: pools.pool(for: channel.eventLoop),
                             options: options,
                             logger: logger
                         )
@@ -73,6 +79,12 @@ public struct ProxyOptions: Sendable {
     /// Further attempts on other backends after a connect failure, or a
     /// reset before any response byte for idempotent methods. Default 2.
     public var retries = 2
+    /// Idle keep-alive connections kept per backend and event loop. Default 64.
+    public var maxIdleConnectionsPerBackend = 64
+    /// How long an idle backend connection is kept for reuse. Default 60 s,
+    /// below the usual backend keep-alive timeouts' 75 s (nginx) so that the
+    /// backend rarely closes a connection the proxy is about to reuse.
+    public var backendIdleTimeout: TimeAmount = .seconds(60)
 
     public init() {}
 }

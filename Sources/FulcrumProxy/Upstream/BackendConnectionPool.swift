@@ -1,0 +1,74 @@
+import NIOCore
+
+/// Idle keep-alive connections to backends, for one event loop.
+///
+/// Connections are made on the client's event loop and returned to that
+/// loop's pool, so a pool is only ever touched by one thread and needs no
+/// lock. A connection is reused only if it is still open and has been idle
+/// less than `idleTimeout`; each backend keeps at most `maxIdlePerBackend`.
+final class BackendConnectionPool {
+    struct Entry {
+        let channel: any Channel
+        let handler: BackendResponseHandler
+        var idleSince: NIODeadline
+    }
+
+    let maxIdlePerBackend: Int
+    let idleTimeout: TimeAmount
+    private var idle: [Int: [Entry]] = [:]
+
+    init(maxIdlePerBackend: Int, idleTimeout: TimeAmount) {
+        self.maxIdlePerBackend = maxIdlePerBackend
+        self.idleTimeout = idleTimeout
+    }
+
+    /// The most recently used open connection to `backend`, if one is fresh
+    /// enough; stale ones met on the way are closed.
+    func checkout(_ backend: Int) -> Entry? {
+        let now = NIODeadline.now()
+        while let entry = idle[backend]?.popLast() {
+            if entry.channel.isActive && now - entry.idleSince < idleTimeout { return entry }
+            entry.channel.close(promise: nil)
+        }
+        return nil
+    }
+
+    /// Keeps a connection for reuse, or closes it when the backend already
+    /// has enough idle ones.
+    func checkin(_ backend: Int, channel: any Channel, handler: BackendResponseHandler) {
+        guard channel.isActive, (idle[backend]?.count ?? 0) < maxIdlePerBackend else {
+            channel.close(promise: nil)
+            return
+        }
+        idle[backend, default: []].append(Entry(channel: channel, handler: handler, idleSince: .now()))
+    }
+
+    /// Forgets a connection that closed while idle.
+    func remove(_ channel: any Channel, backend: Int) {
+        idle[backend]?.removeAll { $0.channel === channel }
+    }
+
+    /// How many idle connections the pool holds, for tests.
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+}
+
+/// One ``BackendConnectionPool`` per event loop.
+struct PerLoopPools: Sendable {
+    private let pools: [ObjectIdentifier: NIOLoopBoundBox<BackendConnectionPool>]
+
+    init(group: any EventLoopGroup, maxIdlePerBackend: Int, idleTimeout: TimeAmount) {
+        var pools: [ObjectIdentifier: NIOLoopBoundBox<BackendConnectionPool>] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
+                BackendConnectionPool(maxIdlePerBackend: maxIdlePerBackend, idleTimeout: idleTimeout),
+                as: BackendConnectionPool.self,
+                eventLoop: loop
+            )
+        }
+        self.pools = pools
+    }
+
+    func pool(for loop: any EventLoop) -> NIOLoopBoundBox<BackendConnectionPool> {
+        pools[ObjectIdentifier(loop)]!
+    }
+}
