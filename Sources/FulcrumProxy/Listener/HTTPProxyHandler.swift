@@ -15,11 +15,10 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let cluster: Cluster
-    private let options: ProxyOptions
+    private let routing: HTTPRouting
+    /// The routing's targets as this event loop uses them.
+    private let targets: [LoopTarget]
     private let logger: Logger
-    private let reader: NIOLoopBoundBox<SnapshotReader>
-    private let pool: NIOLoopBoundBox<BackendConnectionPool>
     private var random = FastRandom()
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
@@ -30,6 +29,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// One request and its attempts.
     private struct Exchange {
         var head: HTTPRequestHead
+        /// The cluster the request was routed to, as an index into `targets`.
+        var target: Int
         var body: [ByteBuffer] = []
         var requestEnded = false
         var tried = TriedBackends()
@@ -49,19 +50,14 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var timeout: Scheduled<Void>?
     }
 
-    init(
-        cluster: Cluster,
-        reader: NIOLoopBoundBox<SnapshotReader>,
-        pool: NIOLoopBoundBox<BackendConnectionPool>,
-        options: ProxyOptions,
-        logger: Logger
-    ) {
-        self.cluster = cluster
-        self.reader = reader
-        self.pool = pool
-        self.options = options
+    init(routing: HTTPRouting, targets: [LoopTarget], logger: Logger) {
+        self.routing = routing
+        self.targets = targets
         self.logger = logger
     }
+
+    /// The current exchange's cluster, options, reader and pool.
+    private var target: LoopTarget { targets[exchange!.target] }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -70,7 +66,13 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            var exchange = Exchange(head: head)
+            let client = context.channel.remoteAddress.flatMap(Self.clientAddress)
+            guard let index = routing.choose(head, client) else {
+                exchange = Exchange(head: head, target: 0)
+                respondWithError(.notFound, reason: "no route for \(head.headers.first(name: "Host") ?? "-")\(head.uri)")
+                return
+            }
+            var exchange = Exchange(head: head, target: index)
             exchange.started = .now()
             self.exchange = exchange
             dispatch()
@@ -98,7 +100,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             exchange.timeout?.cancel()
             exchange.backendChannel?.close(promise: nil)
             if exchange.attemptOpen {
-                cluster.backends[exchange.backend].load.finish(at: SystemClock().now)
+                targets[exchange.target].cluster.backends[exchange.backend].load.finish(at: SystemClock().now)
             }
         }
         exchange = nil
@@ -116,6 +118,11 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func dispatch() {
         guard let context, var exchange else { return }
+        let target = targets[exchange.target]
+        let cluster = target.cluster
+        let options = target.options
+        let reader = target.reader
+        let pool = target.pool
         var pick = PickContext(random: random, now: SystemClock().now)
         pick.tried = exchange.tried
         if let address = context.channel.remoteAddress, let client = Self.clientAddress(address) {
@@ -194,7 +201,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             channel.write(HTTPClientRequestPart.end(nil), promise: nil)
         }
         channel.flush()
-        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: options.firstByteTimeout) {
+        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: target.options.firstByteTimeout) {
             self.firstByteTimedOut(attemptID: attemptID)
         }
         self.exchange = exchange
@@ -202,14 +209,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func firstByteTimedOut(attemptID: Int) {
         guard let exchange, exchange.attemptID == attemptID, !exchange.responseStarted else { return }
-        finishAttempt(outcome: .gatewayFailure(reason: "no response within \(options.firstByteTimeout)"))
-        respondWithError(.gatewayTimeout, reason: "backend \(cluster.backends[exchange.backend].id) sent nothing in time")
+        let target = self.target
+        finishAttempt(outcome: .gatewayFailure(reason: "no response within \(target.options.firstByteTimeout)"))
+        respondWithError(.gatewayTimeout, reason: "backend \(target.cluster.backends[exchange.backend].id) sent nothing in time")
     }
 
     /// An attempt ended before any response byte.
     private func attemptFailed(attemptID: Int, reason: String, canRetry: Bool) {
         guard let exchange, exchange.attemptID == attemptID, !exchange.responseStarted else { return }
-        let backendID = cluster.backends[exchange.backend].id
+        let options = target.options
+        let backendID = target.cluster.backends[exchange.backend].id
         finishAttempt(outcome: .gatewayFailure(reason: reason))
         // A connect failure never reached the backend; a reset before any
         // response byte is safe to retry only for idempotent methods.
@@ -226,6 +235,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// backend connection, which goes back to the pool when `reuse` allows.
     private func finishAttempt(outcome: PassiveOutcome, reuse: Bool = false) {
         guard var exchange, exchange.attemptOpen else { return }
+        let cluster = targets[exchange.target].cluster
+        let pool = targets[exchange.target].pool
         exchange.attemptOpen = false
         exchange.timeout?.cancel()
         exchange.timeout = nil
@@ -320,7 +331,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         logger.debug(
             "\(exchange.head.method) \(exchange.head.uri) \(status)",
             metadata: [
-                "backend": "\(cluster.backends[exchange.backend].id)",
+                "cluster": "\(target.name)",
+                "backend": "\(target.cluster.backends[exchange.backend].id)",
                 "upstream_us": "\(elapsed)",
                 "retries": "\(exchange.attempts - 1)",
             ]

@@ -4,26 +4,30 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// An HTTP/1.1 listener that balances requests over one cluster.
+/// An HTTP/1.1 listener that routes requests to clusters and balances them
+/// over each cluster's backends.
 ///
-/// This first data plane decodes requests and responses with NIOHTTP1 and
-/// dials a backend connection per request on the client's event loop. The
-/// raw-bytes hot path, the per-loop keep-alive pool and routing replace it in
-/// later steps of the L7 issue; the behaviour users see (balancing, retries,
-/// 502/503/504, forwarding headers) is already the intended one.
+/// This data plane decodes requests and responses with NIOHTTP1 and keeps a
+/// per-event-loop pool of keep-alive backend connections on the client's
+/// event loop. The raw-bytes hot path replaces the codec in a later step of
+/// the L7 issue; the behaviour users see (routing, balancing, retries,
+/// 404/502/503/504, forwarding headers) is already the intended one.
 public final class HTTPProxyServer: Sendable {
     public let channel: any Channel
-    public let cluster: Cluster
+    public let routing: HTTPRouting
+
+    /// The first target's cluster, for single-cluster listeners and tests.
+    public var cluster: Cluster { routing.targets[0].cluster }
 
     /// The port it listens on (useful when started on port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: any Channel, cluster: Cluster) {
+    private init(channel: any Channel, routing: HTTPRouting) {
         self.channel = channel
-        self.cluster = cluster
+        self.routing = routing
     }
 
-    /// Starts listening on `host:port` (port 0 picks a free one).
+    /// Starts a listener that sends every request to one cluster.
     public static func start(
         host: String,
         port: Int,
@@ -32,12 +36,24 @@ public final class HTTPProxyServer: Sendable {
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
-        let readers = PerLoopReaders(cluster: cluster, group: group)
-        let pools = PerLoopPools(
+        try await start(
+            host: host,
+            port: port,
+            routing: HTTPRouting(cluster: cluster, options: options),
             group: group,
-            maxIdlePerBackend: options.maxIdleConnectionsPerBackend,
-            idleTimeout: options.backendIdleTimeout
+            logger: logger
         )
+    }
+
+    /// Starts listening on `host:port` (port 0 picks a free one).
+    public static func start(
+        host: String,
+        port: Int,
+        routing: HTTPRouting,
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "fulcrum.proxy")
+    ) async throws -> HTTPProxyServer {
+        let targets = PerLoopTargets(routing: routing, group: group)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,19 +62,13 @@ public final class HTTPProxyServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPProxyHandler(
-                            cluster: cluster,
-                            reader: readers.reader(for: channel.eventLoop),
-                            pool: pools.pool(for: channel.eventLoop),
-                            options: options,
-                            logger: logger
-                        )
+                        HTTPProxyHandler(routing: routing, targets: targets.targets(for: channel.eventLoop), logger: logger)
                     )
                 }
             }
             .bind(host: host, port: port)
             .get()
-        return HTTPProxyServer(channel: channel, cluster: cluster)
+        return HTTPProxyServer(channel: channel, routing: routing)
     }
 
     /// Stops accepting new connections; connections in flight finish.
