@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import FulcrumConfig
 import FulcrumCore
 import FulcrumProxy
 import Logging
@@ -166,16 +167,17 @@ struct Serve: AsyncParsableCommand {
 
 /// What `serve` and `demo` share.
 enum ServeSetup {
-    static func parse(algorithm name: String, hashKey: String?, tcp: Bool = false) throws -> (BalancingAlgorithm, HashKeySpec?) {
+    static func parse(algorithm name: String, hashKey: String?, tcp: Bool = false) throws -> (BalancingAlgorithm, RequestKey?) {
         guard let algorithm = BalancingAlgorithm(name: name) else {
             throw UsageError("unknown algorithm '\(name)'; accepted: \(BalancingAlgorithm.acceptedNames)")
         }
-        var key: HashKeySpec?
+        var key: RequestKey?
         if let hashKey {
-            guard let parsed = HashKeySpec(hashKey) else {
-                throw UsageError("--hash-key '\(hashKey)' is not understood; write header:NAME, cookie:NAME, query:NAME or ip")
+            switch RequestKey.parse(hashKey) {
+            case .success(let parsed): key = parsed
+            case .failure(let error):
+                throw UsageError("--hash-key '\(hashKey)' is not understood; expected \(error.message)")
             }
-            key = parsed
         }
         if case .hash = algorithm, key == nil, !tcp {
             throw UsageError("algorithm hash needs --hash-key header:NAME, cookie:NAME, query:NAME or ip")
@@ -208,7 +210,7 @@ enum ServeSetup {
         }
     }
 
-    static func options(hashKey: HashKeySpec?) -> ProxyOptions {
+    static func options(hashKey: RequestKey?) -> ProxyOptions {
         var options = ProxyOptions()
         options.hashKey = hashKey
         return options

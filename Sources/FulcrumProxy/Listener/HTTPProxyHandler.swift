@@ -128,11 +128,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let address = context.channel.remoteAddress, let client = Self.clientAddress(address) {
             pick.client = client
         }
-        let key = options.hashKey?.value(in: exchange.head)
         let result: PickResult
-        if let key {
-            result = Array(key.utf8).withUnsafeBytes { bytes in
+        if options.hashKey == .clientIP, let client = pick.client {
+            result = client.withBytes { bytes in
                 pick.hashKey = bytes
+                return reader.value.pick(&pick)
+            }
+        } else if let key = options.hashKey?.value(in: exchange.head) {
+            var key = key
+            result = key.withUTF8 { bytes in
+                pick.hashKey = UnsafeRawBufferPointer(bytes)
                 return reader.value.pick(&pick)
             }
         } else {

@@ -1,3 +1,4 @@
+import FulcrumConfig
 import FulcrumCore
 import Logging
 import NIOCore
@@ -79,9 +80,9 @@ public final class HTTPProxyServer: Sendable {
 
 /// How the proxy treats requests. Defaults are safe and documented here.
 public struct ProxyOptions: Sendable {
-    /// Where `hash` and `ip-hash` take their key from. Default: none (the
-    /// client address for `ip-hash`).
-    public var hashKey: HashKeySpec?
+    /// Where `hash` takes its key from. Default: none (`ip-hash` always
+    /// uses the client address; `hash` with `ip` does too).
+    public var hashKey: RequestKey?
     /// Time allowed to connect to a backend. Default 2 s.
     public var connectTimeout: TimeAmount = .seconds(2)
     /// Time allowed for the backend's first response byte. Default 30 s.
@@ -99,42 +100,9 @@ public struct ProxyOptions: Sendable {
     public init() {}
 }
 
-/// Where a request's hash key comes from: `header:NAME`, `cookie:NAME`,
-/// `query:NAME` or `ip`.
-public enum HashKeySpec: Sendable, Hashable, CustomStringConvertible {
-    case header(String)
-    case cookie(String)
-    case query(String)
-    case clientAddress
-
-    /// Parses the forms users write; `nil` if unrecognised.
-    public init?(_ text: String) {
-        if text == "ip" {
-            self = .clientAddress
-            return
-        }
-        guard let colon = text.firstIndex(of: ":") else { return nil }
-        let kind = text[..<colon]
-        let name = String(text[text.index(after: colon)...])
-        guard !name.isEmpty else { return nil }
-        switch kind {
-        case "header": self = .header(name)
-        case "cookie": self = .cookie(name)
-        case "query": self = .query(name)
-        default: return nil
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .header(let name): "header:\(name)"
-        case .cookie(let name): "cookie:\(name)"
-        case .query(let name): "query:\(name)"
-        case .clientAddress: "ip"
-        }
-    }
-
-    /// The key's value in a request, if present.
+extension RequestKey {
+    /// The key's value in a request, if present. The client address (`ip`)
+    /// is hashed from its bytes by the caller, so it has no text value here.
     func value(in head: HTTPRequestHead) -> String? {
         switch self {
         case .header(let name):
@@ -154,31 +122,10 @@ public enum HashKeySpec: Sendable, Hashable, CustomStringConvertible {
                 if pair == name { return "" }
             }
             return nil
-        case .clientAddress:
+        case .path:
+            return String(head.uri.prefix { $0 != "?" })
+        case .clientIP:
             return nil
         }
-    }
-}
-
-/// One ``SnapshotReader`` per event loop, so that rotation is shared by all
-/// of a loop's connections (each new connection continues the loop's round
-/// robin) while loops never contend with each other.
-struct PerLoopReaders: Sendable {
-    private let readers: [ObjectIdentifier: NIOLoopBoundBox<SnapshotReader>]
-
-    init(cluster: Cluster, group: any EventLoopGroup) {
-        var readers: [ObjectIdentifier: NIOLoopBoundBox<SnapshotReader>] = [:]
-        for (i, loop) in group.makeIterator().enumerated() {
-            readers[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                SnapshotReader(cluster, seed: i * 7919),
-                as: SnapshotReader.self,
-                eventLoop: loop
-            )
-        }
-        self.readers = readers
-    }
-
-    func reader(for loop: any EventLoop) -> NIOLoopBoundBox<SnapshotReader> {
-        readers[ObjectIdentifier(loop)]!
     }
 }
