@@ -102,7 +102,11 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         if let config {
-            throw UsageError("--config \(config): serving from a config file is not available yet; use --listen and --backend")
+            guard listen == nil && backends.isEmpty else {
+                throw UsageError("give either --config FILE or --listen/--backend, not both")
+            }
+            try await serve(configFile: config)
+            return
         }
         guard mode == "http" || mode == "tcp" else { throw UsageError("--mode '\(mode)' is not known; use http or tcp") }
         guard let listen else { throw UsageError("give --listen HOST:PORT (or --config FILE)") }
@@ -161,6 +165,36 @@ struct Serve: AsyncParsableCommand {
         await ServeSetup.waitForTermination()
         logger.info("stopping: no new connections")
         await stop()
+        try? await group.shutdownGracefully()
+    }
+}
+
+extension Serve {
+    /// Runs every listener of a configuration file until SIGINT or SIGTERM.
+    /// A file with problems prints each one (file:line:column: key path:
+    /// found …; expected …) and exits 1, as `fulcrum validate` does.
+    private func serve(configFile: String) async throws {
+        let configuration: FulcrumConfiguration
+        do {
+            configuration = try ConfigLoader.load(path: configFile)
+        } catch {
+            for diagnostic in error.diagnostics { StandardError.writeLine(diagnostic.description) }
+            throw ExitCode(1)
+        }
+        var logger = Logger(label: "fulcrum.proxy")
+        logger.logLevel = .info
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let server: FulcrumServer
+        do {
+            server = try await FulcrumServer.start(configuration, group: group, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw UsageError("\(configFile): \(error)")
+        }
+        logger.info("serving", metadata: ["config": "\(configFile)", "summary": "\(configuration.summary)"])
+        await ServeSetup.waitForTermination()
+        logger.info("stopping: no new connections")
+        await server.stop()
         try? await group.shutdownGracefully()
     }
 }

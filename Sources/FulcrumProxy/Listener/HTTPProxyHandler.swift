@@ -67,7 +67,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             let client = context.channel.remoteAddress.flatMap(Self.clientAddress)
-            guard let index = routing.choose(head, client) else {
+            guard let index = routing.choose(head, client, &random) else {
                 exchange = Exchange(head: head, target: 0)
                 respondWithError(.notFound, reason: "no route for \(head.headers.first(name: "Host") ?? "-")\(head.uri)")
                 return

@@ -1,3 +1,4 @@
+import FulcrumConfig
 import FulcrumCore
 import NIOCore
 import NIOHTTP1
@@ -19,22 +20,51 @@ public final class HTTPRouting: Sendable {
     }
 
     public let targets: [Target]
-    private let chooser: @Sendable (HTTPRequestHead, ClientAddress?) -> Int?
+    private let chooser: @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Int?
 
     /// Routes with `choose`, which returns an index into `targets`, or nil
-    /// for a 404.
-    public init(targets: [Target], choose: @escaping @Sendable (HTTPRequestHead, ClientAddress?) -> Int?) {
+    /// for a 404. The random source is the event loop's, for weighted splits.
+    public init(
+        targets: [Target],
+        choose: @escaping @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Int?
+    ) {
         self.targets = targets
         chooser = choose
     }
 
     /// Every request to one cluster.
     public convenience init(cluster: Cluster, options: ProxyOptions = ProxyOptions()) {
-        self.init(targets: [Target(name: cluster.name, cluster: cluster, options: options)]) { _, _ in 0 }
+        self.init(targets: [Target(name: cluster.name, cluster: cluster, options: options)]) { _, _, _ in 0 }
     }
 
-    func choose(_ head: HTTPRequestHead, _ client: ClientAddress?) -> Int? {
-        chooser(head, client)
+    /// A configuration's routes for one listener, over clusters built from
+    /// the same configuration.
+    ///
+    /// - Throws: ``RouterError`` for routes the router cannot compile.
+    public convenience init(
+        configuration: FulcrumConfiguration,
+        listener: ListenerConfig,
+        targets: [String: Target]
+    ) throws(RouterError) {
+        let router = try Router(configuration: configuration, listener: listener)
+        let names = configuration.clusters.map(\.name).filter { targets[$0] != nil }
+        let indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        self.init(targets: names.map { targets[$0]! }) { head, client, random in
+            let request = RouteRequest(
+                method: head.method.rawValue,
+                target: head.uri,
+                headers: head.headers.map { (name: $0.name, value: $0.value) },
+                clientAddress: client
+            )
+            switch router.route(request, random: &random) {
+            case .cluster(let name, _): return indexByName[name]
+            case .noRoute: return nil
+            }
+        }
+    }
+
+    func choose(_ head: HTTPRequestHead, _ client: ClientAddress?, _ random: inout FastRandom) -> Int? {
+        chooser(head, client, &random)
     }
 }
 

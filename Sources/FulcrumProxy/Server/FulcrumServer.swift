@@ -1,0 +1,124 @@
+import FulcrumConfig
+import FulcrumCore
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Everything a configuration describes, running: its clusters, its HTTP
+/// and TCP listeners, and the once-a-second tick that ends ejections and
+/// moves slow-start ramps on.
+public final class FulcrumServer: Sendable {
+    /// Clusters by name, in configuration order.
+    public let clusters: [(name: String, cluster: Cluster)]
+    /// Each listener's name and bound port.
+    public let listeners: [(name: String, port: Int)]
+    private let stops: [@Sendable () async -> Void]
+    private let ticker: RepeatedTask
+
+    private init(
+        clusters: [(String, Cluster)],
+        listeners: [(String, Int)],
+        stops: [@Sendable () async -> Void],
+        ticker: RepeatedTask
+    ) {
+        self.clusters = clusters
+        self.listeners = listeners
+        self.stops = stops
+        self.ticker = ticker
+    }
+
+    /// Builds the clusters and starts every listener.
+    ///
+    /// - Throws: ``CoreError`` for a cluster the core refuses, or the bind
+    ///   error of a listener (listeners already started are stopped first).
+    public static func start(
+        _ configuration: FulcrumConfiguration,
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "fulcrum.proxy")
+    ) async throws -> FulcrumServer {
+        var clusters: [(String, Cluster)] = []
+        var targets: [String: HTTPRouting.Target] = [:]
+        for config in configuration.clusters {
+            let cluster = try Cluster(name: config.name, backends: try config.makeBackends(), settings: config.makeSettings())
+            clusters.append((config.name, cluster))
+            targets[config.name] = HTTPRouting.Target(name: config.name, cluster: cluster, options: ProxyOptions(config))
+            logger.info(
+                "cluster",
+                metadata: [
+                    "cluster": "\(config.name)", "algorithm": "\(config.algorithm)",
+                    "backends": "\(cluster.backends.map { "\($0.id)=\($0.weight)\($0.isBackup ? " backup" : "")" }.joined(separator: ","))",
+                ]
+            )
+        }
+        var listeners: [(String, Int)] = []
+        var stops: [@Sendable () async -> Void] = []
+        do {
+            for listener in configuration.listeners {
+                switch listener.protocol {
+                case .tcp:
+                    guard let name = listener.defaultCluster, let target = targets[name] else {
+                        throw CoreError(
+                            code: .invalidCluster,
+                            message: "tcp listener '\(listener.name)' needs default_cluster naming a cluster"
+                        )
+                    }
+                    let server = try await TCPProxyServer.start(
+                        host: listener.address,
+                        port: listener.port,
+                        cluster: target.cluster,
+                        options: target.options,
+                        group: group,
+                        logger: logger
+                    )
+                    listeners.append((listener.name, server.port))
+                    stops.append { await server.stop() }
+                case .http:
+                    let routing = try HTTPRouting(configuration: configuration, listener: listener, targets: targets)
+                    let server = try await HTTPProxyServer.start(
+                        host: listener.address,
+                        port: listener.port,
+                        routing: routing,
+                        group: group,
+                        logger: logger
+                    )
+                    listeners.append((listener.name, server.port))
+                    stops.append { await server.stop() }
+                default:
+                    throw CoreError(
+                        code: .invalidCluster,
+                        message: "listener '\(listener.name)': protocol \(listener.protocol) is not available yet"
+                    )
+                }
+                logger.info("listening", metadata: ["listener": "\(listener.name)", "port": "\(listeners.last!.1)"])
+            }
+        } catch {
+            for stop in stops { await stop() }
+            throw error
+        }
+        let allClusters = clusters.map(\.1)
+        let ticker = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            for cluster in allClusters {
+                for event in cluster.tick() { logger.warning("\(event)") }
+            }
+        }
+        return FulcrumServer(clusters: clusters, listeners: listeners, stops: stops, ticker: ticker)
+    }
+
+    /// Stops accepting on every listener; connections in flight finish.
+    public func stop() async {
+        ticker.cancel()
+        for stop in stops { await stop() }
+    }
+}
+
+extension ProxyOptions {
+    /// The proxy options a cluster's configuration implies.
+    init(_ config: ClusterConfig) {
+        self.init()
+        hashKey = config.hashKey
+        connectTimeout = .nanoseconds(config.timeouts.connect.nanoseconds)
+        firstByteTimeout = .nanoseconds(config.timeouts.firstByte.nanoseconds)
+        backendIdleTimeout = .nanoseconds(config.timeouts.idle.nanoseconds)
+        retries = config.retries
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import FulcrumConfig
+import FulcrumCore
+import FulcrumProxy
+import NIOCore
+import NIOPosix
+import Testing
+
+@Suite("Serving from a configuration", .serialized)
+struct ConfiguredServerTests {
+    @Test("Routes by path and host to the right cluster; no route is 404; a tcp listener relays")
+    func routing() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let api1 = try await DemoBackend.start(name: "api-1", group: group)
+        let api2 = try await DemoBackend.start(name: "api-2", group: group)
+        let web = try await DemoBackend.start(name: "web-1", group: group)
+        let tcp = try await DemoTCPBackend.start(name: "tcp-1", group: group)
+        // The config, like production configs, takes real ports, not 0.
+        let frontPort = try await ProxyFixture.closedPort()
+        let rawPort = try await ProxyFixture.closedPort()
+        let yaml = """
+            listeners:
+              - name: front
+                address: 127.0.0.1
+                port: \(frontPort)
+              - name: raw
+                address: 127.0.0.1
+                port: \(rawPort)
+                protocol: tcp
+                default_cluster: tcp
+            routes:
+              - name: api
+                match: { path: { prefix: /api } }
+                cluster: api
+              - name: web
+                match: { host: www.example.com }
+                cluster: web
+            clusters:
+              api:
+                algorithm: round-robin
+                backends:
+                  - address: 127.0.0.1:\(api1.port)
+                  - address: 127.0.0.1:\(api2.port)
+              web:
+                backends:
+                  - address: 127.0.0.1:\(web.port)
+              tcp:
+                backends:
+                  - address: 127.0.0.1:\(tcp.port)
+            """
+        let configuration = try ConfigLoader.parse(yaml: yaml, file: "test.yaml")
+        let server = try await FulcrumServer.start(configuration, group: group)
+        defer {
+            Task {
+                await server.stop()
+                for backend in [api1, api2, web] { await backend.stop() }
+                await tcp.stop()
+                try? await group.shutdownGracefully()
+            }
+        }
+        let front = "http://127.0.0.1:\(server.listeners[0].port)"
+        var apiNames: Set<String> = []
+        for _ in 0..<4 {
+            apiNames.insert(try curl([front + "/api/users"]).body.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(apiNames == ["api-1", "api-2"])
+        let site = try curl(["-H", "Host: www.example.com", front + "/"])
+        #expect(site.status == 200 && site.body == "web-1\n")
+        let none = try curl([front + "/elsewhere"])
+        #expect(none.status == 404)
+        let relayed = try rawExchange(port: server.listeners[1].port, bytes: Array("ping\n".utf8), halfClose: true)
+        #expect(relayed == "tcp-1\nping\nbye tcp-1\n")
+    }
+}
