@@ -38,6 +38,7 @@ let package = Package(
         .target(
             name: "FulcrumProxy",
             dependencies: [
+                "FulcrumHashing",
                 "FulcrumCore",
                 "FulcrumConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -72,6 +73,8 @@ let package = Package(
             name: "FulcrumProxyTests",
             dependencies: [
                 "FulcrumProxy",
+                "FulcrumConfig",
+                "FulcrumCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -37,7 +37,7 @@ struct DefaultsDocumentTests {
         #expect(document.contains("retries: 2 "))
         #expect(document.contains("connect: 2s "))
         #expect(document.contains("max_ejection_time: 5m "))
-        #expect(document.contains("#   interval: 5s"))
+        #expect(document.contains("#   interval: 2s"))
         #expect(document.contains("drain: 30s "))
     }
 

@@ -111,8 +111,8 @@ public struct UpstreamTimeouts: Sendable, Hashable {
     }
 }
 
-/// Active health checks. The full checker comes with the health work; this
-/// holds the settings it will need.
+/// Active health checks (run by FulcrumProxy's `ActiveHealthChecker`).
+/// Defaults follow HAProxy: a check every 2 s, rise 2, fall 3.
 public struct HealthCheckConfig: Sendable, Hashable {
     public enum CheckType: String, Sendable, Hashable, CaseIterable {
         /// `GET path`; a 2xx or 3xx status passes.
@@ -123,9 +123,9 @@ public struct HealthCheckConfig: Sendable, Hashable {
 
     /// Default http.
     public var type: CheckType
-    /// For http checks. Default `/`.
+    /// For http checks. Default `/health`.
     public var path: String
-    /// Between checks of one backend. Default 5 s.
+    /// Between checks of one backend, spread by ±10%. Default 2 s, HAProxy's.
     public var interval: Duration
     /// For one check. Default 2 s.
     public var timeout: Duration
@@ -138,8 +138,8 @@ public struct HealthCheckConfig: Sendable, Hashable {
 
     public init(
         type: CheckType = .http,
-        path: String = "/",
-        interval: Duration = .seconds(5),
+        path: String = "/health",
+        interval: Duration = .seconds(2),
         timeout: Duration = .seconds(2),
         rise: Int = HealthStateMachine.defaultRise,
         fall: Int = HealthStateMachine.defaultFall

@@ -50,12 +50,20 @@ public final class HTTPRouting: Sendable {
         let names = configuration.clusters.map(\.name).filter { targets[$0] != nil }
         let indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         self.init(targets: names.map { targets[$0]! }) { head, client, random in
+            let path = head.uri.prefix { $0 != "?" }
+            let query = path.endIndex < head.uri.endIndex ? String(head.uri[head.uri.index(after: path.endIndex)...]) : nil
+            // Reads the parsed headers in place rather than copying them per request.
             let request = RouteRequest(
                 method: head.method.rawValue,
-                target: head.uri,
-                headers: head.headers.map { (name: $0.name, value: $0.value) },
+                host: head.headers.first(name: "Host"),
+                path: String(path),
+                query: query,
                 clientAddress: client
-            )
+            ) { name in
+                guard name.lowercased() == "cookie" else { return head.headers.first(name: name) }
+                let cookies = head.headers["cookie"]
+                return cookies.isEmpty ? nil : cookies.joined(separator: "; ")
+            }
             switch router.route(request, random: &random) {
             case .cluster(let name, _): return indexByName[name]
             case .noRoute: return nil

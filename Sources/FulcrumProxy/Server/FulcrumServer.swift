@@ -14,17 +14,20 @@ public final class FulcrumServer: Sendable {
     public let listeners: [(name: String, port: Int)]
     private let stops: [@Sendable () async -> Void]
     private let ticker: RepeatedTask
+    private let checkers: [ActiveHealthChecker]
 
     private init(
         clusters: [(String, Cluster)],
         listeners: [(String, Int)],
         stops: [@Sendable () async -> Void],
-        ticker: RepeatedTask
+        ticker: RepeatedTask,
+        checkers: [ActiveHealthChecker]
     ) {
         self.clusters = clusters
         self.listeners = listeners
         self.stops = stops
         self.ticker = ticker
+        self.checkers = checkers
     }
 
     /// Builds the clusters and starts every listener.
@@ -101,12 +104,18 @@ public final class FulcrumServer: Sendable {
                 for event in cluster.tick() { logger.warning("\(event)") }
             }
         }
-        return FulcrumServer(clusters: clusters, listeners: listeners, stops: stops, ticker: ticker)
+        var checkers: [ActiveHealthChecker] = []
+        for (config, (_, cluster)) in zip(configuration.clusters, clusters) {
+            guard let check = config.healthCheck else { continue }
+            checkers.append(ActiveHealthChecker(cluster: cluster, settings: check, group: group, logger: logger))
+        }
+        return FulcrumServer(clusters: clusters, listeners: listeners, stops: stops, ticker: ticker, checkers: checkers)
     }
 
     /// Stops accepting on every listener; connections in flight finish.
     public func stop() async {
         ticker.cancel()
+        for checker in checkers { checker.stop() }
         for stop in stops { await stop() }
     }
 }
