@@ -28,7 +28,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: CPUBudget.eventLoopCount)
         var backends: [DemoBackend] = []
         for i in 1...3 {
             backends.append(try await DemoBackend.start(name: "backend-\(i)", group: group))
@@ -124,7 +124,7 @@ struct Serve: AsyncParsableCommand {
         }
         let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey, tcp: mode == "tcp")
         let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: CPUBudget.eventLoopCount)
         var logger = Logger(label: "fulcrum.proxy")
         logger.logLevel = .info
         let boundPort: Int
@@ -183,7 +183,7 @@ extension Serve {
         }
         var logger = Logger(label: "fulcrum.proxy")
         logger.logLevel = .info
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: CPUBudget.eventLoopCount)
         let server: FulcrumServer
         do {
             server = try await FulcrumServer.start(configuration, group: group, logger: logger)
