@@ -89,9 +89,16 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             exchange.requestEnded = true
             self.exchange = exchange
             if let channel = exchange.backendChannel {
-                channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                channel.write(HTTPClientRequestPart.end(nil), promise: nil)
             }
         }
+    }
+
+    /// One flush per read burst: what this read delivered goes to the
+    /// backend in as few writes as the kernel allows.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.backendChannel?.flush()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -280,7 +287,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !exchange.head.isKeepAlive { response.headers.replaceOrAdd(name: "Connection", value: "close") }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let buffer):
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             let keepAlive = exchange.head.isKeepAlive
             let status = exchange.status
@@ -290,10 +297,18 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             )
             logAccess(status: status)
             self.exchange = nil
+            // The end flushes everything written since the last read burst,
+            // so a response that arrives in one read costs one write.
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
             }
         }
+    }
+
+    /// The backend's read burst ended: send the client what it produced, in
+    /// one flush.
+    func backendReadComplete() {
+        context?.flush()
     }
 
     func backendClosed(attemptID: Int) {
@@ -424,6 +439,11 @@ final class BackendResponseHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         proxy?.backendRead(unwrapInboundIn(data), attemptID: attemptID)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        proxy?.backendReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
