@@ -122,6 +122,34 @@ struct ProxyIntegrationTests {
         #expect(after.status == 200)
     }
 
+    @Test("A client that never finishes its request head is closed after the header timeout")
+    func slowloris() async throws {
+        let fixture = try await ProxyFixture.start(
+            backends: 1,
+            clientTimeouts: ClientTimeouts(header: .milliseconds(200), idle: .seconds(60))
+        )
+        defer { Task { await fixture.stop() } }
+        let started = ContinuousClock.now
+        // The head never ends; the socket's own receive timeout is 5 s.
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ".utf8))
+        #expect(answer.isEmpty)
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
+    @Test("An idle keep-alive connection is closed after the idle timeout")
+    func idleKeepAlive() async throws {
+        let fixture = try await ProxyFixture.start(
+            backends: 1,
+            clientTimeouts: ClientTimeouts(header: .seconds(10), idle: .milliseconds(200))
+        )
+        defer { Task { await fixture.stop() } }
+        let started = ContinuousClock.now
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(answer.hasPrefix("HTTP/1.1 200"))
+        #expect(answer.hasSuffix("backend-1\n"))
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
     @Test("hash on a header keeps a user on one backend")
     func hashAffinity() async throws {
         var options = ProxyOptions()

@@ -25,6 +25,12 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Distinguishes attempts, so that a late event from an abandoned
     /// backend connection is ignored.
     private var attemptCounter = 0
+    private let clientTimeouts: ClientTimeouts
+    /// Closes a connection that sends no complete request head in time: the
+    /// header timeout for the first request (a slowloris defence), the idle
+    /// timeout between keep-alive requests.
+    private var idleTimer: Scheduled<Void>?
+    private var servedRequests = 0
 
     /// One request and its attempts.
     private struct Exchange {
@@ -50,22 +56,52 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var timeout: Scheduled<Void>?
     }
 
-    init(routing: HTTPRouting, targets: [LoopTarget], logger: Logger) {
+    init(routing: HTTPRouting, targets: [LoopTarget], clientTimeouts: ClientTimeouts, logger: Logger) {
         self.routing = routing
         self.targets = targets
+        self.clientTimeouts = clientTimeouts
         self.logger = logger
+    }
+
+    private func armIdleTimer() {
+        guard let context else { return }
+        idleTimer?.cancel()
+        let first = servedRequests == 0
+        let timeout = first ? clientTimeouts.header : clientTimeouts.idle
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard self.exchange == nil, let context = self.context else { return }
+            self.logger.debug(
+                "closing client connection",
+                metadata: ["reason": "\(first ? "no request head within" : "idle for") \(timeout)"]
+            )
+            context.close(promise: nil)
+        }
     }
 
     /// The current exchange's cluster, options, reader and pool.
     private var target: LoopTarget { targets[exchange!.target] }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armIdleTimer() }
+    }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer()
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            idleTimer?.cancel()
+            idleTimer = nil
+            servedRequests += 1
             let client = context.channel.remoteAddress.flatMap(Self.clientAddress)
             guard let index = routing.choose(head, client, &random) else {
                 exchange = Exchange(head: head, target: 0)
@@ -302,6 +338,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
             }
+            if keepAlive { armIdleTimer() }
         }
     }
 
@@ -343,6 +380,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }
         }
+        if keepAlive { armIdleTimer() }
     }
 
     private func logAccess(status: Int) {

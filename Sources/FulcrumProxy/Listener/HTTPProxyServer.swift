@@ -51,6 +51,7 @@ public final class HTTPProxyServer: Sendable {
         host: String,
         port: Int,
         routing: HTTPRouting,
+        clientTimeouts: ClientTimeouts = ClientTimeouts(),
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
@@ -63,7 +64,12 @@ public final class HTTPProxyServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPProxyHandler(routing: routing, targets: targets.targets(for: channel.eventLoop), logger: logger)
+                        HTTPProxyHandler(
+                            routing: routing,
+                            targets: targets.targets(for: channel.eventLoop),
+                            clientTimeouts: clientTimeouts,
+                            logger: logger
+                        )
                     )
                 }
             }
@@ -75,6 +81,20 @@ public final class HTTPProxyServer: Sendable {
     /// Stops accepting new connections; connections in flight finish.
     public func stop() async {
         try? await channel.close()
+    }
+}
+
+/// How long a listener waits for its clients. Defaults are HAProxy-like.
+public struct ClientTimeouts: Sendable {
+    /// For a new connection's first complete request head: a client that
+    /// trickles header bytes (slowloris) is closed after this. Default 10 s.
+    public var header: TimeAmount = .seconds(10)
+    /// Between requests on a keep-alive connection. Default 60 s.
+    public var idle: TimeAmount = .seconds(60)
+
+    public init(header: TimeAmount = .seconds(10), idle: TimeAmount = .seconds(60)) {
+        self.header = header
+        self.idle = idle
     }
 }
 

@@ -81,6 +81,10 @@ public final class FulcrumServer: Sendable {
                         host: listener.address,
                         port: listener.port,
                         routing: routing,
+                        clientTimeouts: ClientTimeouts(
+                            header: .nanoseconds(configuration.timeouts.clientHeader.nanoseconds),
+                            idle: .nanoseconds(configuration.timeouts.clientIdle.nanoseconds)
+                        ),
                         group: group,
                         logger: logger
                     )

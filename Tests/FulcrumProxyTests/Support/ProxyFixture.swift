@@ -18,6 +18,7 @@ struct ProxyFixture {
         extraAddresses: [BackendAddress] = [],
         algorithm: BalancingAlgorithm = .roundRobin,
         options: ProxyOptions = ProxyOptions(),
+        clientTimeouts: ClientTimeouts = ClientTimeouts(),
         configure: (inout ClusterSettings) -> Void = { _ in }
     ) async throws -> ProxyFixture {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -34,7 +35,13 @@ struct ProxyFixture {
             backends: try addresses.map { try Backend(address: $0) },
             settings: settings
         )
-        let proxy = try await HTTPProxyServer.start(host: "127.0.0.1", port: 0, cluster: cluster, options: options, group: group)
+        let proxy = try await HTTPProxyServer.start(
+            host: "127.0.0.1",
+            port: 0,
+            routing: HTTPRouting(cluster: cluster, options: options),
+            clientTimeouts: clientTimeouts,
+            group: group
+        )
         return ProxyFixture(group: group, backends: backends, proxy: proxy)
     }
 
