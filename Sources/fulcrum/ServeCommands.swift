@@ -70,7 +70,7 @@ struct Demo: AsyncParsableCommand {
         fflush(nil)
         await ServeSetup.waitForTermination()
         print("stopping")
-        await server.stop()
+        await server.drain(timeout: .seconds(2))
         for backend in backends { await backend.stop() }
         try? await group.shutdownGracefully()
     }
@@ -149,7 +149,7 @@ struct Serve: AsyncParsableCommand {
                     group: group,
                     logger: logger
                 )
-                (boundPort, stop) = (server.port, { await server.stop() })
+                (boundPort, stop) = (server.port, { await server.drain(timeout: .seconds(30)) })
             }
         } catch {
             try? await group.shutdownGracefully()
@@ -163,7 +163,7 @@ struct Serve: AsyncParsableCommand {
             ]
         )
         await ServeSetup.waitForTermination()
-        logger.info("stopping: no new connections")
+        logger.info("draining: no new connections, requests in flight finish", metadata: ["timeout": "30 seconds"])
         await stop()
         try? await group.shutdownGracefully()
     }
@@ -193,8 +193,9 @@ extension Serve {
         }
         logger.info("serving", metadata: ["config": "\(configFile)", "summary": "\(configuration.summary)"])
         await ServeSetup.waitForTermination()
-        logger.info("stopping: no new connections")
-        await server.stop()
+        let drain = configuration.timeouts.drain
+        logger.info("draining: no new connections, requests in flight finish", metadata: ["timeout": "\(drain)"])
+        await server.stop(drainTimeout: .nanoseconds(drain.nanoseconds))
         try? await group.shutdownGracefully()
     }
 }

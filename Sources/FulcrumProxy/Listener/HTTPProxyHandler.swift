@@ -31,6 +31,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// timeout between keep-alive requests.
     private var idleTimer: Scheduled<Void>?
     private var servedRequests = 0
+    /// Set when the listener drains: finish the request in flight, then close.
+    private var draining = false
 
     /// One request and its attempts.
     private struct Exchange {
@@ -89,6 +91,15 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelActive(context: ChannelHandlerContext) {
         armIdleTimer()
         context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is DrainRequest else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        draining = true
+        if exchange == nil { context.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -320,12 +331,14 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.exchange = exchange
             var response = HTTPResponseHead(version: exchange.head.version, status: head.status, headers: head.headers)
             Self.removeHopByHop(&response.headers)
-            if !exchange.head.isKeepAlive { response.headers.replaceOrAdd(name: "Connection", value: "close") }
+            if !exchange.head.isKeepAlive || draining {
+                response.headers.replaceOrAdd(name: "Connection", value: "close")
+            }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
-            let keepAlive = exchange.head.isKeepAlive
+            let keepAlive = exchange.head.isKeepAlive && !draining
             let status = exchange.status
             finishAttempt(
                 outcome: [502, 503, 504].contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success,
@@ -366,7 +379,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         extraHeaders: [(String, String)] = []
     ) {
         guard let context else { return }
-        let keepAlive = exchange?.head.isKeepAlive ?? false
+        let keepAlive = (exchange?.head.isKeepAlive ?? false) && !draining
         let version = exchange?.head.version ?? .http1_1
         logger.warning("\(status.code) \(status.reasonPhrase): \(reason)", metadata: ["uri": "\(exchange?.head.uri ?? "")"])
         exchange?.timeout?.cancel()

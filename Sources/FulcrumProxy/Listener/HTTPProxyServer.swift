@@ -16,6 +16,7 @@ import NIOPosix
 public final class HTTPProxyServer: Sendable {
     public let channel: any Channel
     public let routing: HTTPRouting
+    private let connections: ConnectionTracker
 
     /// The first target's cluster, for single-cluster listeners and tests.
     public var cluster: Cluster { routing.targets[0].cluster }
@@ -23,9 +24,10 @@ public final class HTTPProxyServer: Sendable {
     /// The port it listens on (useful when started on port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: any Channel, routing: HTTPRouting) {
+    private init(channel: any Channel, routing: HTTPRouting, connections: ConnectionTracker) {
         self.channel = channel
         self.routing = routing
+        self.connections = connections
     }
 
     /// Starts a listener that sends every request to one cluster.
@@ -56,12 +58,14 @@ public final class HTTPProxyServer: Sendable {
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
         let targets = PerLoopTargets(routing: routing, group: group)
+        let connections = ConnectionTracker()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPProxyHandler(
@@ -75,13 +79,34 @@ public final class HTTPProxyServer: Sendable {
             }
             .bind(host: host, port: port)
             .get()
-        return HTTPProxyServer(channel: channel, routing: routing)
+        return HTTPProxyServer(channel: channel, routing: routing, connections: connections)
     }
 
     /// Stops accepting new connections; connections in flight finish.
     public func stop() async {
         try? await channel.close()
     }
+
+    /// Graceful shutdown: stops accepting, closes idle connections, lets
+    /// requests in flight finish (their responses carry `Connection: close`),
+    /// and after `timeout` closes whatever is left.
+    public func drain(timeout: TimeAmount) async {
+        try? await channel.close()
+        let open = connections.channels
+        for connection in open {
+            connection.pipeline.fireUserInboundEventTriggered(DrainRequest())
+        }
+        let deadline = channel.eventLoop.scheduleTask(in: timeout) { [connections] in
+            for connection in connections.channels { connection.close(promise: nil) }
+        }
+        for connection in open {
+            try? await connection.closeFuture.get()
+        }
+        deadline.cancel()
+    }
+
+    /// Client connections open now.
+    public var openConnections: Int { connections.channels.count }
 }
 
 /// How long a listener waits for its clients. Defaults are HAProxy-like.

@@ -12,14 +12,14 @@ public final class FulcrumServer: Sendable {
     public let clusters: [(name: String, cluster: Cluster)]
     /// Each listener's name and bound port.
     public let listeners: [(name: String, port: Int)]
-    private let stops: [@Sendable () async -> Void]
+    private let stops: [@Sendable (TimeAmount) async -> Void]
     private let ticker: RepeatedTask
     private let checkers: [ActiveHealthChecker]
 
     private init(
         clusters: [(String, Cluster)],
         listeners: [(String, Int)],
-        stops: [@Sendable () async -> Void],
+        stops: [@Sendable (TimeAmount) async -> Void],
         ticker: RepeatedTask,
         checkers: [ActiveHealthChecker]
     ) {
@@ -54,7 +54,7 @@ public final class FulcrumServer: Sendable {
             )
         }
         var listeners: [(String, Int)] = []
-        var stops: [@Sendable () async -> Void] = []
+        var stops: [@Sendable (TimeAmount) async -> Void] = []
         do {
             for listener in configuration.listeners {
                 switch listener.protocol {
@@ -74,7 +74,7 @@ public final class FulcrumServer: Sendable {
                         logger: logger
                     )
                     listeners.append((listener.name, server.port))
-                    stops.append { await server.stop() }
+                    stops.append { _ in await server.stop() }
                 case .http:
                     let routing = try HTTPRouting(configuration: configuration, listener: listener, targets: targets)
                     let server = try await HTTPProxyServer.start(
@@ -89,7 +89,7 @@ public final class FulcrumServer: Sendable {
                         logger: logger
                     )
                     listeners.append((listener.name, server.port))
-                    stops.append { await server.stop() }
+                    stops.append { timeout in await server.drain(timeout: timeout) }
                 default:
                     throw CoreError(
                         code: .invalidCluster,
@@ -99,7 +99,7 @@ public final class FulcrumServer: Sendable {
                 logger.info("listening", metadata: ["listener": "\(listener.name)", "port": "\(listeners.last!.1)"])
             }
         } catch {
-            for stop in stops { await stop() }
+            for stop in stops { await stop(.zero) }
             throw error
         }
         let allClusters = clusters.map(\.1)
@@ -116,11 +116,16 @@ public final class FulcrumServer: Sendable {
         return FulcrumServer(clusters: clusters, listeners: listeners, stops: stops, ticker: ticker, checkers: checkers)
     }
 
-    /// Stops accepting on every listener; connections in flight finish.
-    public func stop() async {
+    /// Stops accepting on every listener and drains HTTP listeners: idle
+    /// connections close at once, requests in flight finish, and after
+    /// `drainTimeout` whatever is left is closed. TCP connections are left to
+    /// the event loop group's shutdown.
+    public func stop(drainTimeout: TimeAmount = .seconds(30)) async {
         ticker.cancel()
         for checker in checkers { checker.stop() }
-        for stop in stops { await stop() }
+        await withTaskGroup(of: Void.self) { group in
+            for stop in stops { group.addTask { await stop(drainTimeout) } }
+        }
     }
 }
 

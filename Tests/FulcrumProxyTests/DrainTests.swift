@@ -1,0 +1,41 @@
+import Foundation
+import FulcrumCore
+import FulcrumProxy
+import Testing
+
+@Suite("Graceful drain", .serialized)
+struct DrainTests {
+    @Test("Draining lets the request in flight finish, closes idle connections and refuses new ones")
+    func drain() async throws {
+        let fixture = try await ProxyFixture.start(backends: 1)
+        defer { Task { await fixture.stop() } }
+        let url = fixture.url
+        // A keep-alive connection that has finished its request: idle.
+        let idle = try connectLoopback(port: fixture.proxy.port)
+        defer { close(idle) }
+        sendAll(idle, Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        var first = [UInt8](repeating: 0, count: 4096)
+        let count = first.withUnsafeMutableBytes { recv(idle, $0.baseAddress, $0.count, 0) }
+        #expect(count > 0)
+        // A slow request in flight.
+        let slow = Task.detached { try curl([url + "/slow?ms=600"]) }
+        let backend = fixture.proxy.cluster.backends[0]
+        let deadline = ContinuousClock.now + .seconds(5)
+        while backend.load.inFlight == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(backend.load.inFlight == 1)
+
+        let started = ContinuousClock.now
+        await fixture.proxy.drain(timeout: .seconds(5))
+        let drained = ContinuousClock.now - started
+        let result = try await slow.value
+        #expect(result.status == 200 && result.body.contains("after 600ms"))
+        #expect(result.headers.lowercased().contains("connection: close"))
+        #expect(drained < .seconds(4), "drain took \(drained)")
+        // The idle connection was closed, and nothing new is accepted.
+        #expect(receiveAll(idle).isEmpty)
+        #expect(throws: (any Error).self) { try connectLoopback(port: fixture.proxy.port) }
+        #expect(fixture.proxy.openConnections == 0)
+    }
+}
