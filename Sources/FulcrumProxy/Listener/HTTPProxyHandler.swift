@@ -39,7 +39,14 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var head: HTTPRequestHead
         /// The cluster the request was routed to, as an index into `targets`.
         var target: Int
+        /// Body parts kept so that a retry can resend them: all of them
+        /// until a backend connection is streaming, then only up to
+        /// ``retryBufferLimit`` bytes in all.
         var body: [ByteBuffer] = []
+        var bodyBytes = 0
+        /// Set when parts were dropped from `body`: the request can no
+        /// longer be replayed elsewhere.
+        var bodyReleased = false
         var requestEnded = false
         var tried = TriedBackends()
         var attempts = 0
@@ -128,8 +135,15 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             if let channel = exchange.backendChannel, exchange.attempts > 0 {
                 channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
             }
-            // Kept for a retry on another backend.
-            exchange.body.append(buffer)
+            // Kept for a retry on another backend while the body is small;
+            // a large body streaming to a connected backend is not retained.
+            exchange.bodyBytes += buffer.readableBytes
+            if exchange.backendChannel != nil && exchange.bodyBytes > Self.retryBufferLimit {
+                exchange.body = []
+                exchange.bodyReleased = true
+            } else if !exchange.bodyReleased {
+                exchange.body.append(buffer)
+            }
             self.exchange = exchange
         case .end:
             guard var exchange else { return }
@@ -282,7 +296,9 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         // A connect failure never reached the backend; a reset before any
         // response byte is safe to retry only for idempotent methods.
         let idempotent = [.GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE].contains(exchange.head.method)
-        if canRetry && (reason.hasPrefix("connect") || idempotent) && exchange.attempts <= options.retries {
+        if canRetry && !exchange.bodyReleased && (reason.hasPrefix("connect") || idempotent)
+            && exchange.attempts <= options.retries
+        {
             logger.info("retrying on another backend", metadata: ["backend": "\(backendID)", "reason": "\(reason)"])
             dispatch()
         } else {
@@ -411,6 +427,10 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: - Headers
+
+    /// How much of a request body is kept for replay on another backend once
+    /// a backend is receiving it: 64 KiB, so large uploads are not held.
+    static let retryBufferLimit = 64 * 1024
 
     /// Hop-by-hop headers (RFC 9110 §7.6.1) and those a proxy must not pass on.
     static let hopByHop: Set<String> = [
