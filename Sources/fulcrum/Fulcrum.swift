@@ -15,7 +15,7 @@ struct Fulcrum: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fulcrum",
         abstract: "A load balancer and consistent-hashing toolkit.",
-        subcommands: [Demo.self, Serve.self, Validate.self, Ring.self, Hash.self, Simulate.self]
+        subcommands: [Demo.self, Serve.self, Validate.self, BackendCommand.self, Ring.self, Hash.self, Simulate.self]
     )
 
     static func main() async {

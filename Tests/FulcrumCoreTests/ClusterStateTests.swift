@@ -40,6 +40,23 @@ struct ClusterStateTests {
         #expect(cluster.tick().map(\.kind) == [.returned])
     }
 
+    @Test("A passing active check ends a passive ejection, as Envoy does by default")
+    func checkUnejects() throws {
+        let cluster = try Fixture.cluster([1, 1, 1, 1], .roundRobin)
+        for _ in 0..<5 { cluster.recordOutcome(.gatewayFailure(reason: "reset"), backend: 2) }
+        #expect(!cluster.names(8).contains("c"))
+        let events = cluster.recordCheck(.success(), backend: 2)
+        #expect(events.map(\.kind) == [.returned])
+        #expect(cluster.snapshot.states[2] == .up)
+        #expect(cluster.names(4).contains("c"))
+        // A dead backend that was also ejected returns only when checks bring it up.
+        for _ in 0..<5 { cluster.recordOutcome(.gatewayFailure(reason: "refused"), backend: 1) }
+        cluster.markDown(1)
+        #expect(cluster.recordCheck(.success(), backend: 1).isEmpty)
+        #expect(Set(cluster.recordCheck(.success(), backend: 1).map(\.kind)) == [.returned, .up])
+        #expect(cluster.snapshot.states[1] == .up)
+    }
+
     @Test("At most half the cluster is ejected")
     func maxEjection() throws {
         let cluster = try Fixture.cluster([1, 1, 1, 1], .roundRobin)

@@ -256,6 +256,21 @@ public struct OutlierDetector: Sendable {
         return returned
     }
 
+    /// Ends backend `index`'s ejection early, as Envoy does by default when an
+    /// active health check passes (`successful_active_health_check_uneject_host`).
+    /// The multiplier is kept, so a backend that fails again is ejected for
+    /// longer.
+    ///
+    /// - Returns: whether an ejection was in force.
+    public mutating func uneject(_ index: Int, at now: Instant) -> Bool {
+        guard monitors[index].ejectedUntil != nil else { return false }
+        monitors[index].ejectedUntil = nil
+        monitors[index].consecutiveFailures = 0
+        monitors[index].decayFrom = monitors[index].multiplier > 0 ? now : nil
+        ejectedCount -= 1
+        return true
+    }
+
     /// Whether backend `index` is ejected at `now`: an ejection is in force
     /// and its time has not come. Between `until` and the ``expire(at:)``
     /// that ends it, this is already `false`.

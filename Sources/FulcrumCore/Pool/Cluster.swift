@@ -101,10 +101,25 @@ public final class Cluster: Sendable {
     /// The index of the backend with this id.
     public func index(of id: String) -> Int? { indexByID[id] }
 
-    /// Feeds an active health check's result for backend `index`.
+    /// Feeds an active health check's result for backend `index`. A passing
+    /// check also ends a passive ejection (Envoy's default), so a backend
+    /// that was ejected while dead takes traffic as soon as checks see it
+    /// healthy again.
     @discardableResult
     public func recordCheck(_ result: CheckResult, backend index: Int) -> [ClusterEvent] {
         update { state, now, events in
+            if case .success = result, state.health[index].status == .up || state.health[index].progress + 1 >= settings.rise,
+                state.outliers.uneject(index, at: now)
+            {
+                events.append(
+                    ClusterEvent(
+                        cluster: name,
+                        backend: backends[index].id,
+                        kind: .returned,
+                        reason: "active health check passed"
+                    )
+                )
+            }
             if let transition = state.health[index].record(result) {
                 events.append(
                     ClusterEvent(
