@@ -1,2 +1,0 @@
-/// The NIO data plane.
-public enum FulcrumProxyModule {}
