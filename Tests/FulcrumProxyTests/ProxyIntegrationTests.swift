@@ -44,6 +44,22 @@ struct ProxyIntegrationTests {
         #expect(result.body.contains("503"))
     }
 
+    @Test("All backends down with panic routing on: a fast 503, not a 502")
+    func panicAllDown() async throws {
+        let dead = try await ProxyFixture.closedPort()
+        let fixture = try await ProxyFixture.start(
+            backends: 0,
+            extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)]
+        ) { $0.panicThresholdPercent = 50 }
+        defer { Task { await fixture.stop() } }
+        fixture.proxy.cluster.markDown(0)
+        let started = ContinuousClock.now
+        let result = try curl([fixture.url + "/"])
+        #expect(result.status == 503)
+        #expect(result.headers.lowercased().contains("retry-after: 1"))
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
     @Test("Every attempt refused: 502 after the retries")
     func badGateway() async throws {
         let dead = try await ProxyFixture.closedPort()

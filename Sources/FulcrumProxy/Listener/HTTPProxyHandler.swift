@@ -301,6 +301,14 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         {
             logger.info("retrying on another backend", metadata: ["backend": "\(backendID)", "reason": "\(reason)"])
             dispatch()
+        } else if reason.hasPrefix("connect") && target.reader.value.current().mode == .panic {
+            // Every backend is known to be down and panic routing tried one
+            // anyway: the service is unavailable, not misbehaving.
+            respondWithError(
+                .serviceUnavailable,
+                reason: "no healthy backend (panic routing tried \(backendID): \(reason))",
+                extraHeaders: [("Retry-After", "1")]
+            )
         } else {
             respondWithError(.badGateway, reason: "backend \(backendID): \(reason)")
         }
