@@ -71,4 +71,36 @@ struct ConfiguredServerTests {
         let relayed = try rawExchange(port: server.listeners[1].port, bytes: Array("ping\n".utf8), halfClose: true)
         #expect(relayed == "tcp-1\nping\nbye tcp-1\n")
     }
+
+    @Test("A route's header settings: Forwarded on, X-Forwarded-For and X-Request-ID off, the backend's own Host")
+    func routeHeaders() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await DemoBackend.start(name: "echo", group: group)
+        let port = try await ProxyFixture.closedPort()
+        let yaml = """
+            listeners:
+              - { name: front, address: 127.0.0.1, port: \(port) }
+            routes:
+              - match: { path: { prefix: / } }
+                cluster: echo
+                headers: { forwarded: true, x_forwarded_for: false, request_id: false, preserve_host: false }
+            clusters:
+              echo:
+                backends:
+                  - address: 127.0.0.1:\(backend.port)
+            """
+        let server = try await FulcrumServer.start(try ConfigLoader.parse(yaml: yaml, file: "test.yaml"), group: group)
+        defer {
+            Task {
+                await server.stop(drainTimeout: .zero)
+                await backend.stop()
+                try? await group.shutdownGracefully()
+            }
+        }
+        let result = try curl(["-H", "Host: shop.example", "http://127.0.0.1:\(port)/headers"])
+        let lines = Set(result.body.split(separator: "\n").map(String.init))
+        #expect(lines.contains("forwarded: for=127.0.0.1;host=\"shop.example\";proto=http"))
+        #expect(lines.contains("host: 127.0.0.1:\(backend.port)"))
+        #expect(!lines.contains { $0.hasPrefix("x-forwarded-for") || $0.hasPrefix("x-request-id") })
+    }
 }

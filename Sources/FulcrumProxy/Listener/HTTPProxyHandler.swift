@@ -1,3 +1,4 @@
+import FulcrumConfig
 import FulcrumCore
 import Logging
 import NIOCore
@@ -39,6 +40,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var head: HTTPRequestHead
         /// The cluster the request was routed to, as an index into `targets`.
         var target: Int
+        /// The matched route's header handling.
+        var headerHandling = RouteHeaders.defaults
         /// Body parts kept so that a retry can resend them: all of them
         /// until a backend connection is streaming, then only up to
         /// ``retryBufferLimit`` bytes in all.
@@ -121,12 +124,13 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             idleTimer = nil
             servedRequests += 1
             let client = context.channel.remoteAddress.flatMap(Self.clientAddress)
-            guard let index = routing.choose(head, client, &random) else {
+            guard let choice = routing.choose(head, client, &random) else {
                 exchange = Exchange(head: head, target: 0)
                 respondWithError(.notFound, reason: "no route for \(head.headers.first(name: "Host") ?? "-")\(head.uri)")
                 return
             }
-            var exchange = Exchange(head: head, target: index)
+            var exchange = Exchange(head: head, target: choice.target)
+            exchange.headerHandling = choice.headers
             exchange.started = .now()
             self.exchange = exchange
             dispatch()
@@ -265,7 +269,12 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         exchange.backendChannel = channel
         exchange.backendHandler = handler
         var head = exchange.head
-        Self.prepareRequestHeaders(&head, context: context, original: exchange.head)
+        Self.prepareRequestHeaders(
+            &head,
+            context: context,
+            handling: exchange.headerHandling,
+            backend: targets[exchange.target].cluster.backends[exchange.backend].address
+        )
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         for buffer in exchange.body {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
@@ -452,23 +461,50 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Removes hop-by-hop headers and adds the forwarding ones.
-    static func prepareRequestHeaders(_ head: inout HTTPRequestHead, context: ChannelHandlerContext, original: HTTPRequestHead) {
+    /// Removes hop-by-hop headers and adds the forwarding ones the route asks
+    /// for: `X-Forwarded-For`/`-Proto`/`-Host` and `X-Request-ID` by default,
+    /// RFC 7239 `Forwarded` when enabled, and the backend's own address as
+    /// `Host` when `preserve_host` is off.
+    static func prepareRequestHeaders(
+        _ head: inout HTTPRequestHead,
+        context: ChannelHandlerContext,
+        handling: RouteHeaders,
+        backend: BackendAddress
+    ) {
+        let originalHost = head.headers.first(name: "Host")
         removeHopByHop(&head.headers)
-        if let ip = context.channel.remoteAddress?.ipAddress {
-            if let existing = head.headers.first(name: "X-Forwarded-For") {
-                head.headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + ip)
-            } else {
-                head.headers.add(name: "X-Forwarded-For", value: ip)
+        let ip = context.channel.remoteAddress?.ipAddress
+        if handling.xForwardedFor {
+            if let ip {
+                if let existing = head.headers.first(name: "X-Forwarded-For") {
+                    head.headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + ip)
+                } else {
+                    head.headers.add(name: "X-Forwarded-For", value: ip)
+                }
+            }
+            head.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
+            if let originalHost {
+                head.headers.replaceOrAdd(name: "X-Forwarded-Host", value: originalHost)
             }
         }
-        head.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
-        if let host = original.headers.first(name: "Host") {
-            head.headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
+        if handling.forwarded {
+            var element: [String] = []
+            if let ip { element.append(ip.contains(":") ? "for=\"[\(ip)]\"" : "for=\(ip)") }
+            if let originalHost { element.append("host=\"\(originalHost)\"") }
+            element.append("proto=http")
+            let value = element.joined(separator: ";")
+            if let existing = head.headers.first(name: "Forwarded") {
+                head.headers.replaceOrAdd(name: "Forwarded", value: existing + ", " + value)
+            } else {
+                head.headers.add(name: "Forwarded", value: value)
+            }
         }
-        if !head.headers.contains(name: "X-Request-ID") {
+        if handling.requestID && !head.headers.contains(name: "X-Request-ID") {
             var random = SystemRandomNumberGenerator()
             head.headers.add(name: "X-Request-ID", value: String(random.next() as UInt64, radix: 16))
+        }
+        if !handling.preserveHost {
+            head.headers.replaceOrAdd(name: "Host", value: backend.description)
         }
         // Backend connections are kept alive and pooled, whatever the
         // client's own version and keep-alive choice.

@@ -19,14 +19,27 @@ public final class HTTPRouting: Sendable {
         }
     }
 
-    public let targets: [Target]
-    private let chooser: @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Int?
+    /// Where one request goes: a target, and the matched route's header
+    /// handling.
+    public struct Choice: Sendable {
+        public var target: Int
+        public var headers: RouteHeaders
 
-    /// Routes with `choose`, which returns an index into `targets`, or nil
-    /// for a 404. The random source is the event loop's, for weighted splits.
+        public init(target: Int, headers: RouteHeaders = .defaults) {
+            self.target = target
+            self.headers = headers
+        }
+    }
+
+    public let targets: [Target]
+    private let chooser: @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Choice?
+
+    /// Routes with `choose`, which returns a target index and header
+    /// handling, or nil for a 404. The random source is the event loop's,
+    /// for weighted splits.
     public init(
         targets: [Target],
-        choose: @escaping @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Int?
+        choose: @escaping @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Choice?
     ) {
         self.targets = targets
         chooser = choose
@@ -34,7 +47,9 @@ public final class HTTPRouting: Sendable {
 
     /// Every request to one cluster.
     public convenience init(cluster: Cluster, options: ProxyOptions = ProxyOptions()) {
-        self.init(targets: [Target(name: cluster.name, cluster: cluster, options: options)]) { _, _, _ in 0 }
+        self.init(targets: [Target(name: cluster.name, cluster: cluster, options: options)]) { _, _, _ in
+            Choice(target: 0)
+        }
     }
 
     /// A configuration's routes for one listener, over clusters built from
@@ -64,14 +79,15 @@ public final class HTTPRouting: Sendable {
                 let cookies = head.headers["cookie"]
                 return cookies.isEmpty ? nil : cookies.joined(separator: "; ")
             }
-            switch router.route(request, random: &random) {
-            case .cluster(let name, _): return indexByName[name]
+            let (decision, headers) = router.decide(request, random: &random)
+            switch decision {
+            case .cluster(let name, _): return indexByName[name].map { Choice(target: $0, headers: headers) }
             case .noRoute: return nil
             }
         }
     }
 
-    func choose(_ head: HTTPRequestHead, _ client: ClientAddress?, _ random: inout FastRandom) -> Int? {
+    func choose(_ head: HTTPRequestHead, _ client: ClientAddress?, _ random: inout FastRandom) -> Choice? {
         chooser(head, client, &random)
     }
 }

@@ -56,17 +56,23 @@ public struct Router: Sendable {
     ///   percent-decode a query value, to decode a JWT (once per request per
     ///   header), and inside Swift `Regex` matching.
     public func route(_ request: RouteRequest, random: inout FastRandom) -> RouteDecision {
+        decide(request, random: &random).decision
+    }
+
+    /// Where `request` goes, with the header handling of the route that
+    /// matched (the defaults when the listener's `default_cluster` took it).
+    public func decide(_ request: RouteRequest, random: inout FastRandom) -> (decision: RouteDecision, headers: RouteHeaders) {
         var tokens = TokenCache()
         for route in routes where route.matches(request, tokens: &tokens) {
             switch route.target {
             case .cluster(let cluster):
-                return .cluster(cluster, route: route.name)
+                return (.cluster(cluster, route: route.name), route.headerHandling)
             case .split(let split):
-                return .cluster(split.pick(request, random: &random), route: route.name)
+                return (.cluster(split.pick(request, random: &random), route: route.name), route.headerHandling)
             }
         }
-        if let defaultCluster { return .cluster(defaultCluster, route: nil) }
-        return .noRoute
+        if let defaultCluster { return (.cluster(defaultCluster, route: nil), .defaults) }
+        return (.noRoute, .defaults)
     }
 }
 
@@ -99,11 +105,14 @@ struct CompiledRoute: Sendable {
     let cookies: [(name: String, condition: ValueCondition)]
     let jwt: JWTCondition?
     let target: Target
+    /// What the proxy adds or keeps in the request's headers.
+    let headerHandling: RouteHeaders
 
     init(_ route: RouteConfig, index: Int) throws(RouterError) {
         let what = route.name.map { "route '\($0)'" } ?? "route \(index + 1)"
         let match = route.match
         name = route.name
+        headerHandling = route.headers
         host = match.host.map(HostCondition.init)
         path = try match.path.map { (path) throws(RouterError) in try ValueCondition(path, what: what + ": path") }
         headers = try Self.compile(match.headers, what: what + ": header")
