@@ -100,6 +100,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "http (default) or tcp for an L4 listener.")
     var mode = "http"
 
+    @Option(help: "Write an access log line per request: combined or json. Default: none.")
+    var accessLog: String?
+
     func run() async throws {
         if let config {
             guard listen == nil && backends.isEmpty else {
@@ -121,6 +124,13 @@ struct Serve: AsyncParsableCommand {
                 throw UsageError("--backend '\(spec)': weight '\(parts[1])' must be a whole number from 0 to \(Backend.maxWeight)")
             }
             return (address, weight, nil)
+        }
+        var format: AccessLogFormat?
+        if let accessLog {
+            guard let parsed = AccessLogFormat(rawValue: accessLog) else {
+                throw UsageError("--access-log '\(accessLog)' is not known; use combined or json")
+            }
+            format = parsed
         }
         let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey, tcp: mode == "tcp")
         let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
@@ -144,8 +154,8 @@ struct Serve: AsyncParsableCommand {
                 let server = try await HTTPProxyServer.start(
                     host: host,
                     port: port,
-                    cluster: cluster,
-                    options: ServeSetup.options(hashKey: hashKey),
+                    routing: HTTPRouting(cluster: cluster, options: ServeSetup.options(hashKey: hashKey)),
+                    accessLog: format,
                     group: group,
                     logger: logger
                 )

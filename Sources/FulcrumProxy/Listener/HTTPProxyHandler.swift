@@ -5,6 +5,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Proxies one client connection's requests, one at a time, to backends
 /// picked from the cluster.
 ///
@@ -27,6 +31,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// backend connection is ignored.
     private var attemptCounter = 0
     private let clientTimeouts: ClientTimeouts
+    private let accessLog: AccessLogFormat?
+    private let accessLogger: Logger?
     /// Closes a connection that sends no complete request head in time: the
     /// header timeout for the first request (a slowloris defence), the idle
     /// timeout between keep-alive requests.
@@ -64,14 +70,24 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var attemptStarted = NIODeadline.now()
         var started = NIODeadline.now()
         var responseStarted = false
+        /// Response body bytes sent to the client, for the access log.
+        var responseBytes = 0
         var status = 0
         var timeout: Scheduled<Void>?
     }
 
-    init(routing: HTTPRouting, targets: [LoopTarget], clientTimeouts: ClientTimeouts, logger: Logger) {
+    init(
+        routing: HTTPRouting,
+        targets: [LoopTarget],
+        clientTimeouts: ClientTimeouts,
+        accessLog: AccessLogFormat?,
+        logger: Logger
+    ) {
         self.routing = routing
         self.targets = targets
         self.clientTimeouts = clientTimeouts
+        self.accessLog = accessLog
+        accessLogger = accessLog.map { _ in Logger(label: "fulcrum.access") }
         self.logger = logger
     }
 
@@ -369,6 +385,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(let buffer):
+            self.exchange?.responseBytes += buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             let keepAlive = exchange.head.isKeepAlive && !draining
@@ -415,6 +432,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let keepAlive = (exchange?.head.isKeepAlive ?? false) && !draining
         let version = exchange?.head.version ?? .http1_1
         logger.warning("\(status.code) \(status.reasonPhrase): \(reason)", metadata: ["uri": "\(exchange?.head.uri ?? "")"])
+        exchange?.responseBytes = "\(status.code) \(status.reasonPhrase)\n".utf8.count
+        logAccess(status: Int(status.code))
         exchange?.timeout?.cancel()
         exchange = nil
         let body = "\(status.code) \(status.reasonPhrase)\n"
@@ -429,18 +448,27 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if keepAlive { armIdleTimer() }
     }
 
+    /// One access-log line for the finished exchange, when the listener
+    /// has an access log.
     private func logAccess(status: Int) {
-        guard let exchange else { return }
-        let elapsed = (NIODeadline.now() - exchange.started).nanoseconds / 1_000
-        logger.debug(
-            "\(exchange.head.method) \(exchange.head.uri) \(status)",
-            metadata: [
-                "cluster": "\(target.name)",
-                "backend": "\(target.cluster.backends[exchange.backend].id)",
-                "upstream_us": "\(elapsed)",
-                "retries": "\(exchange.attempts - 1)",
-            ]
+        guard let format = accessLog, let exchange, let accessLogger else { return }
+        let head = exchange.head
+        let record = AccessRecord(
+            client: context?.channel.remoteAddress?.ipAddress ?? "-",
+            method: head.method.rawValue,
+            uri: head.uri,
+            version: "HTTP/\(head.version.major).\(head.version.minor)",
+            status: status,
+            bytes: exchange.responseBytes,
+            referer: head.headers.first(name: "Referer"),
+            userAgent: head.headers.first(name: "User-Agent"),
+            cluster: target.name,
+            backend: exchange.backend >= 0 ? target.cluster.backends[exchange.backend].id : "-",
+            upstreamMilliseconds: Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e6,
+            retries: max(0, exchange.attempts - 1)
         )
+        let unixSeconds = Int(time(nil))
+        accessLogger.info("\(record.line(format, unixSeconds: unixSeconds))")
     }
 
     // MARK: - Headers

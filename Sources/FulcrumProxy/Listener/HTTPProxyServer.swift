@@ -54,6 +54,7 @@ public final class HTTPProxyServer: Sendable {
         port: Int,
         routing: HTTPRouting,
         clientTimeouts: ClientTimeouts = ClientTimeouts(),
+        accessLog: AccessLogFormat? = nil,
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
@@ -72,6 +73,7 @@ public final class HTTPProxyServer: Sendable {
                             routing: routing,
                             targets: targets.targets(for: channel.eventLoop),
                             clientTimeouts: clientTimeouts,
+                            accessLog: accessLog,
                             logger: logger
                         )
                     )
