@@ -34,7 +34,7 @@ struct Demo: AsyncParsableCommand {
             backends.append(try await DemoBackend.start(name: "backend-\(i)", group: group))
         }
         let cluster = try ServeSetup.cluster(
-            backends.map { ("127.0.0.1:\($0.port)", 1, $0.name) },
+            backends.map { (BackendAddress(host: "127.0.0.1", port: $0.port), 1, $0.name) },
             algorithm: algorithm
         )
         let server: HTTPProxyServer
@@ -115,10 +115,10 @@ struct Serve: AsyncParsableCommand {
         guard let listen else { throw UsageError("give --listen HOST:PORT (or --config FILE)") }
         let (host, port) = try ServeSetup.hostPort(listen, option: "--listen")
         guard !backends.isEmpty else { throw UsageError("give at least one --backend HOST:PORT[=WEIGHT]") }
-        let parsed = try backends.map { spec -> (String, Int, String?) in
+        let parsed = try backends.map { spec -> (BackendAddress, Int, String?) in
             let parts = spec.split(separator: "=", maxSplits: 1)
-            let address = String(parts[0])
-            _ = try ServeSetup.hostPort(address, option: "--backend")
+            let (backendHost, backendPort) = try ServeSetup.hostPort(String(parts[0]), option: "--backend")
+            let address = BackendAddress(host: backendHost, port: backendPort)
             guard parts.count == 2 else { return (address, 1, nil) }
             guard let weight = Int(parts[1]), (0...Backend.maxWeight).contains(weight) else {
                 throw UsageError("--backend '\(spec)': weight '\(parts[1])' must be a whole number from 0 to \(Backend.maxWeight)")
@@ -241,11 +241,10 @@ enum ServeSetup {
         return (host, port)
     }
 
-    static func cluster(_ backends: [(String, Int, String?)], algorithm: BalancingAlgorithm) throws -> Cluster {
+    static func cluster(_ backends: [(BackendAddress, Int, String?)], algorithm: BalancingAlgorithm) throws -> Cluster {
         do {
             let made = try backends.map { address, weight, name throws(CoreError) in
-                let (host, port) = (try? hostPort(address, option: "--backend")) ?? ("", 0)
-                return try Backend(id: name ?? address, address: BackendAddress(host: host, port: port), weight: weight)
+                try Backend(id: name, address: address, weight: weight)
             }
             var settings = ClusterSettings(algorithm: algorithm)
             settings.panicThresholdPercent = 0

@@ -478,14 +478,18 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     static let retryBufferLimit = 64 * 1024
 
     /// Hop-by-hop headers (RFC 9110 §7.6.1) and those a proxy must not pass on.
-    static let hopByHop: Set<String> = [
+    static let hopByHop = [
         "connection", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection",
     ]
 
+    /// Removes the hop-by-hop headers and those the `Connection` header
+    /// names. `Transfer-Encoding` stays: NIOHTTP1's encoder frames the body
+    /// from it.
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        let named = headers[canonicalForm: "connection"].map { $0.lowercased() }
-        for name in hopByHop.union(named) where name != "transfer-encoding" {
-            headers.remove(name: name)
+        let named = headers[canonicalForm: "connection"]
+        for name in hopByHop { headers.remove(name: name) }
+        for name in named where name.lowercased() != "transfer-encoding" {
+            headers.remove(name: String(name))
         }
     }
 

@@ -151,27 +151,22 @@ public struct ProxyOptions: Sendable {
 }
 
 extension RequestKey {
-    /// The key's value in a request, if present. The client address (`ip`)
-    /// is hashed from its bytes by the caller, so it has no text value here.
+    /// The key's value in a request, if present, read with the router's own
+    /// cookie and query parsers so that `hash_key` and `split_key` see the
+    /// same value. The client address (`ip`) is hashed from its bytes by the
+    /// caller, so it has no text value here.
     func value(in head: HTTPRequestHead) -> String? {
         switch self {
         case .header(let name):
             return head.headers.first(name: name)
         case .cookie(let name):
-            for header in head.headers[canonicalForm: "cookie"] {
-                for pair in header.split(separator: ";") {
-                    let trimmed = pair.drop { $0 == " " }
-                    if trimmed.hasPrefix(name + "=") { return String(trimmed.dropFirst(name.count + 1)) }
-                }
-            }
-            return nil
+            let lines = head.headers["cookie"]
+            let header = lines.count <= 1 ? lines.first : lines.joined(separator: "; ")
+            return CookieHeader.value(named: name, in: header).map(String.init)
         case .query(let name):
             guard let question = head.uri.firstIndex(of: "?") else { return nil }
-            for pair in head.uri[head.uri.index(after: question)...].split(separator: "&") {
-                if pair.hasPrefix(name + "=") { return String(pair.dropFirst(name.count + 1)) }
-                if pair == name { return "" }
-            }
-            return nil
+            return QueryString.value(named: name, in: String(head.uri[head.uri.index(after: question)...]))
+                .map(String.init)
         case .path:
             return String(head.uri.prefix { $0 != "?" })
         case .clientIP:
