@@ -104,19 +104,22 @@ struct LoopTarget {
 
 /// Every target's per-loop state, built once when the listener starts.
 struct PerLoopTargets: Sendable {
-    private let readers: [PerLoopReaders]
-    private let pools: [PerLoopPools]
+    private let readers: [PerLoop<SnapshotReader>]
+    private let pools: [PerLoop<BackendConnectionPool>]
     private let routing: HTTPRouting
 
     init(routing: HTTPRouting, group: any EventLoopGroup) {
         self.routing = routing
-        readers = routing.targets.map { PerLoopReaders(cluster: $0.cluster, group: group) }
-        pools = routing.targets.map {
-            PerLoopPools(
-                group: group,
-                maxIdlePerBackend: $0.options.maxIdleConnectionsPerBackend,
-                idleTimeout: $0.options.backendIdleTimeout
-            )
+        readers = routing.targets.map { target in
+            PerLoop(group: group) { SnapshotReader(target.cluster, seed: $0 * 7919) }
+        }
+        pools = routing.targets.map { target in
+            PerLoop(group: group) { _ in
+                BackendConnectionPool(
+                    maxIdlePerBackend: target.options.maxIdleConnectionsPerBackend,
+                    idleTimeout: target.options.backendIdleTimeout
+                )
+            }
         }
     }
 
@@ -127,8 +130,8 @@ struct PerLoopTargets: Sendable {
                 name: target.name,
                 cluster: target.cluster,
                 options: target.options,
-                reader: readers[i].reader(for: loop),
-                pool: pools[i].pool(for: loop)
+                reader: readers[i].box(for: loop),
+                pool: pools[i].box(for: loop)
             )
         }
     }

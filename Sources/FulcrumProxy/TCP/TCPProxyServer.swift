@@ -27,7 +27,7 @@ public final class TCPProxyServer: Sendable {
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPProxyServer {
-        let readers = PerLoopReaders(cluster: cluster, group: group)
+        let readers = PerLoop(group: group) { SnapshotReader(cluster, seed: $0 * 7919) }
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -41,7 +41,7 @@ public final class TCPProxyServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         TCPConnectionHandler(
                             cluster: cluster,
-                            reader: readers.reader(for: channel.eventLoop),
+                            reader: readers.box(for: channel.eventLoop),
                             options: options,
                             logger: logger
                         )

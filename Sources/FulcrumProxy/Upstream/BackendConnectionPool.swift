@@ -51,24 +51,3 @@ final class BackendConnectionPool {
     /// How many idle connections the pool holds, for tests.
     var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 }
-
-/// One ``BackendConnectionPool`` per event loop.
-struct PerLoopPools: Sendable {
-    private let pools: [ObjectIdentifier: NIOLoopBoundBox<BackendConnectionPool>]
-
-    init(group: any EventLoopGroup, maxIdlePerBackend: Int, idleTimeout: TimeAmount) {
-        var pools: [ObjectIdentifier: NIOLoopBoundBox<BackendConnectionPool>] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = NIOLoopBoundBox.makeBoxSendingValue(
-                BackendConnectionPool(maxIdlePerBackend: maxIdlePerBackend, idleTimeout: idleTimeout),
-                as: BackendConnectionPool.self,
-                eventLoop: loop
-            )
-        }
-        self.pools = pools
-    }
-
-    func pool(for loop: any EventLoop) -> NIOLoopBoundBox<BackendConnectionPool> {
-        pools[ObjectIdentifier(loop)]!
-    }
-}
