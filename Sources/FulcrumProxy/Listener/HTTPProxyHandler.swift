@@ -38,6 +38,8 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// timeout between keep-alive requests.
     private var idleTimer: Scheduled<Void>?
     private var servedRequests = 0
+    /// The client's address, read once: it does not change on a connection.
+    private var client: ClientAddress?
     /// Set when the listener drains: finish the request in flight, then close.
     private var draining = false
 
@@ -111,6 +113,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        client = context.channel.remoteAddress.flatMap(ClientAddress.init)
         if context.channel.isActive { armIdleTimer() }
     }
 
@@ -139,7 +142,6 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             idleTimer?.cancel()
             idleTimer = nil
             servedRequests += 1
-            let client = context.channel.remoteAddress.flatMap(Self.clientAddress)
             guard let choice = routing.choose(head, client, &random) else {
                 exchange = Exchange(head: head, target: 0)
                 respondWithError(.notFound, reason: "no route for \(head.headers.first(name: "Host") ?? "-")\(head.uri)")
@@ -213,9 +215,7 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let pool = target.pool
         var pick = PickContext(random: random, now: SystemClock().now)
         pick.tried = exchange.tried
-        if let address = context.channel.remoteAddress, let client = Self.clientAddress(address) {
-            pick.client = client
-        }
+        pick.client = client
         let result: PickResult
         if options.hashKey == .clientIP, let client = pick.client {
             result = client.withBytes { bytes in
@@ -541,20 +541,6 @@ final class HTTPProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         // Backend connections are kept alive and pooled, whatever the
         // client's own version and keep-alive choice.
         head.version = .http1_1
-    }
-
-    static func clientAddress(_ address: SocketAddress) -> ClientAddress? {
-        switch address {
-        case .v4(let v4):
-            return ClientAddress(ipv4: UInt32(bigEndian: v4.address.sin_addr.s_addr))
-        case .v6(let v6):
-            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
-            let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            return ClientAddress(ipv6High: high, low: low)
-        default:
-            return nil
-        }
     }
 }
 

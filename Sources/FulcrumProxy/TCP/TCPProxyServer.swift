@@ -105,7 +105,7 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func connect(context: ChannelHandlerContext) {
         var pick = PickContext(random: random, now: SystemClock().now)
         pick.tried = tried
-        let client = context.channel.remoteAddress.flatMap(HTTPProxyHandler.clientAddress)
+        let client = context.channel.remoteAddress.flatMap(ClientAddress.init)
         pick.client = client
         let result: PickResult
         if let client, case .hash = cluster.settings.algorithm {
