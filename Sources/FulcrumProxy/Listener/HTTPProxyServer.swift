@@ -2,17 +2,14 @@ import FulcrumConfig
 import FulcrumCore
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// An HTTP/1.1 listener that routes requests to clusters and balances them
 /// over each cluster's backends.
 ///
-/// This data plane decodes requests and responses with NIOHTTP1 and keeps a
-/// per-event-loop pool of keep-alive backend connections on the client's
-/// event loop. The raw-bytes hot path replaces the codec in a later step of
-/// the L7 issue; the behaviour users see (routing, balancing, retries,
-/// 404/502/503/504, forwarding headers) is already the intended one.
+/// Requests and responses are forwarded as raw bytes framed by Fulcrum's
+/// strict RFC 9112 parsers (see ``HTTPProxyHandler``), over a per-event-loop
+/// pool of keep-alive backend connections made on the client's event loop.
 public final class HTTPProxyServer: Sendable {
     public let channel: any Channel
     public let routing: HTTPRouting
@@ -64,10 +61,10 @@ public final class HTTPProxyServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPProxyHandler(
                             routing: routing,
@@ -155,20 +152,19 @@ extension RequestKey {
     /// cookie and query parsers so that `hash_key` and `split_key` see the
     /// same value. The client address (`ip`) is hashed from its bytes by the
     /// caller, so it has no text value here.
-    func value(in head: HTTPRequestHead) -> String? {
+    func value(in view: HTTPRequestView) -> String? {
         switch self {
         case .header(let name):
-            return head.headers.first(name: name)
+            return view.header(name)
         case .cookie(let name):
-            let lines = head.headers["cookie"]
-            let header = lines.count <= 1 ? lines.first : lines.joined(separator: "; ")
-            return CookieHeader.value(named: name, in: header).map(String.init)
+            return CookieHeader.value(named: name, in: view.cookieHeader).map(String.init)
         case .query(let name):
-            guard let question = head.uri.firstIndex(of: "?") else { return nil }
-            return QueryString.value(named: name, in: String(head.uri[head.uri.index(after: question)...]))
+            let target = view.target
+            guard let question = target.firstIndex(of: "?") else { return nil }
+            return QueryString.value(named: name, in: String(target[target.index(after: question)...]))
                 .map(String.init)
         case .path:
-            return String(head.uri.prefix { $0 != "?" })
+            return String(view.target.prefix { $0 != "?" })
         case .clientIP:
             return nil
         }

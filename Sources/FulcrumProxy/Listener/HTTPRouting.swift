@@ -1,7 +1,6 @@
 import FulcrumConfig
 import FulcrumCore
 import NIOCore
-import NIOHTTP1
 
 /// Where an HTTP listener sends each request: a list of clusters, each with
 /// the proxy options it uses, and a choice function (the router).
@@ -32,14 +31,14 @@ public final class HTTPRouting: Sendable {
     }
 
     public let targets: [Target]
-    private let chooser: @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Choice?
+    private let chooser: @Sendable (HTTPRequestView, ClientAddress?, inout FastRandom) -> Choice?
 
     /// Routes with `choose`, which returns a target index and header
     /// handling, or nil for a 404. The random source is the event loop's,
     /// for weighted splits.
     public init(
         targets: [Target],
-        choose: @escaping @Sendable (HTTPRequestHead, ClientAddress?, inout FastRandom) -> Choice?
+        choose: @escaping @Sendable (HTTPRequestView, ClientAddress?, inout FastRandom) -> Choice?
     ) {
         self.targets = targets
         chooser = choose
@@ -64,20 +63,19 @@ public final class HTTPRouting: Sendable {
         let router = try Router(configuration: configuration, listener: listener)
         let names = configuration.clusters.map(\.name).filter { targets[$0] != nil }
         let indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        self.init(targets: names.map { targets[$0]! }) { head, client, random in
-            let path = head.uri.prefix { $0 != "?" }
-            let query = path.endIndex < head.uri.endIndex ? String(head.uri[head.uri.index(after: path.endIndex)...]) : nil
-            // Reads the parsed headers in place rather than copying them per request.
+        self.init(targets: names.map { targets[$0]! }) { view, client, random in
+            let target = view.target
+            let path = target.prefix { $0 != "?" }
+            let query = path.endIndex < target.endIndex ? String(target[target.index(after: path.endIndex)...]) : nil
+            // Headers are decoded only when a route asks for one.
             let request = RouteRequest(
-                method: head.method.rawValue,
-                host: head.headers.first(name: "Host"),
+                method: view.method,
+                host: view.host,
                 path: String(path),
                 query: query,
                 clientAddress: client
             ) { name in
-                guard name.lowercased() == "cookie" else { return head.headers.first(name: name) }
-                let cookies = head.headers["cookie"]
-                return cookies.isEmpty ? nil : cookies.joined(separator: "; ")
+                ASCII.equalsIgnoringCase(name, "cookie") ? view.cookieHeader : view.header(name)
             }
             let (decision, headers) = router.decide(request, random: &random)
             switch decision {
@@ -87,8 +85,8 @@ public final class HTTPRouting: Sendable {
         }
     }
 
-    func choose(_ head: HTTPRequestHead, _ client: ClientAddress?, _ random: inout FastRandom) -> Choice? {
-        chooser(head, client, &random)
+    func choose(_ view: HTTPRequestView, _ client: ClientAddress?, _ random: inout FastRandom) -> Choice? {
+        chooser(view, client, &random)
     }
 }
 

@@ -9,7 +9,7 @@ import NIOCore
 final class BackendConnectionPool {
     struct Entry {
         let channel: any Channel
-        let handler: BackendResponseHandler
+        let handler: UpstreamHandler
         var idleSince: NIODeadline
     }
 
@@ -35,7 +35,7 @@ final class BackendConnectionPool {
 
     /// Keeps a connection for reuse, or closes it when the backend already
     /// has enough idle ones.
-    func checkin(_ backend: Int, channel: any Channel, handler: BackendResponseHandler) {
+    func checkin(_ backend: Int, channel: any Channel, handler: UpstreamHandler) {
         guard channel.isActive, (idle[backend]?.count ?? 0) < maxIdlePerBackend else {
             channel.close(promise: nil)
             return
