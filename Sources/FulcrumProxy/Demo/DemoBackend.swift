@@ -6,8 +6,11 @@ import NIOPosix
 /// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok`,
 /// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status,
 /// `/headers` → the request's headers, one `name: value` per line,
-/// `/connection` → how many requests this connection has carried so far.
-/// Request bodies are read and their length is reported.
+/// `/connection` → how many requests this connection has carried so far,
+/// `/bytes?n=N` → N bytes of `x`, streamed in 64 KiB pieces as the client
+/// takes them (for streaming and memory tests).
+/// Request bodies are read and their length is reported; `Expect:
+/// 100-continue` is answered with `100 Continue`.
 ///
 /// It uses NIOHTTP1, which is fine off the proxy's hot path.
 public final class DemoBackend: Sendable {
@@ -66,6 +69,12 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             self.head = head
             bodyBytes = 0
+            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                    promise: nil
+                )
+            }
         case .body(let buffer):
             bodyBytes += buffer.readableBytes
         case .end:
@@ -86,6 +95,9 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if path == "/slow" {
             delay = Int64(Self.queryValue("ms", in: query) ?? "100") ?? 100
             text = "\(name) after \(delay)ms\n"
+        } else if path == "/bytes" {
+            streamBytes(Int(Self.queryValue("n", in: query) ?? "0") ?? 0, head: head, context: context)
+            return
         } else if path == "/connection" {
             text = "\(requestsOnConnection)\n"
         } else if path == "/headers" {
@@ -117,6 +129,32 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             send()
         }
+    }
+
+    /// Sends `total` bytes, one 64 KiB piece at a time: the next piece is
+    /// written when the previous one has left, so the backend holds at
+    /// most one piece whatever the client's speed.
+    private func streamBytes(_ total: Int, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders([("Content-Type", "application/octet-stream"), ("Content-Length", String(total))])
+        if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        let piece = context.channel.allocator.buffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+        let keepAlive = head.isKeepAlive
+        func send(_ remaining: Int) {
+            guard remaining > 0 else {
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                    if !keepAlive { context.close(promise: nil) }
+                }
+                return
+            }
+            let count = min(remaining, piece.readableBytes)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(piece.getSlice(at: 0, length: count)!))))
+                .assumeIsolated()
+                .whenComplete { result in
+                    if case .success = result { send(remaining - count) }
+                }
+        }
+        send(total)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
