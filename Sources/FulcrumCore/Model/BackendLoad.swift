@@ -16,8 +16,19 @@ public final class BackendLoad: Sendable {
     /// from the EWMA: a race costs at most one sample's decay, which an
     /// estimate can afford, and keeps the pick path free of locks.
     private let updatedAt = Atomic<UInt64>(0)
+    /// Set while the outlier detector counts failures in a row for this
+    /// backend, so that a success (the common case) knows without taking
+    /// the cluster's lock that there is no streak to reset.
+    private let failureStreak = Atomic<Bool>(false)
 
     init() {}
+
+    /// Whether a failure streak may be open (see ``Cluster/recordOutcome(_:backend:)``).
+    var hasFailureStreak: Bool { failureStreak.load(ordering: .relaxed) }
+
+    func setFailureStreak(_ open: Bool) {
+        failureStreak.store(open, ordering: .relaxed)
+    }
 
     /// Requests or connections in flight now.
     public var inFlight: Int { inFlightCount.load(ordering: .relaxed) }

@@ -137,8 +137,19 @@ public final class Cluster: Sendable {
     /// consecutive gateway failures eject it (outlier detection).
     @discardableResult
     public func recordOutcome(_ outcome: PassiveOutcome, backend index: Int) -> [ClusterEvent] {
-        if case .success = outcome, !settings.outlierDetection.isEnabled { return [] }
+        if case .success = outcome {
+            // Nearly every outcome is a success on a backend with no failure
+            // streak: nothing changes, so no lock and no layout. A streak
+            // opened concurrently on another loop may miss this reset, which
+            // only makes "consecutive" count across loops a little loosely.
+            guard settings.outlierDetection.isEnabled, backends[index].load.hasFailureStreak else { return [] }
+        }
         return update { state, now, events in
+            if case .success = outcome {
+                backends[index].load.setFailureStreak(false)
+            } else {
+                backends[index].load.setFailureStreak(true)
+            }
             if let ejection = state.outliers.record(outcome, backend: index, at: now) {
                 events.append(
                     ClusterEvent(

@@ -46,6 +46,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The client's address, read once: it does not change on a connection.
     private var client: ClientAddress?
     private var clientIP: String?
+    /// Read once: each `context.channel` access costs a retain and release.
+    private var allocator = ByteBufferAllocator()
+    private var channel: (any Channel)?
 
     // MARK: Client side
 
@@ -164,6 +167,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         client = context.channel.remoteAddress.flatMap(ClientAddress.init)
         clientIP = context.channel.remoteAddress?.ipAddress
+        allocator = context.channel.allocator
+        channel = context.channel
         if context.channel.isActive { awaitRequestHead() }
     }
 
@@ -176,6 +181,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         clientTimer.cancel()
         backendTimer.cancel()
         self.context = nil
+        channel = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -240,9 +246,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch phase {
         case .head: true
         case .body: upstream.map(\.isWritable) ?? (replayBytes < Self.retryBufferLimit)
-        case .waiting, .closed: false
+        // Reading on while a response is pending keeps the socket's read
+        // interest registered (holding it costs two epoll_ctl calls per
+        // request); what a pipelining client sends meanwhile is bounded.
+        case .waiting: (inbound?.readableBytes ?? 0) < Self.pipelineBufferLimit
+        case .closed: false
         }
     }
+
+    /// Bytes of later requests a pipelining client may queue while a
+    /// response is pending: 64 KiB, one maximal head.
+    static let pipelineBufferLimit = 64 * 1024
 
     private func resumeClientReads() {
         guard pendingClientRead, clientReadAllowed, let context else { return }
@@ -419,12 +433,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func connected(_ upstream: UpstreamHandler, attemptID: Int) {
-        guard let context, active, self.attemptID == attemptID, let view else {
+        guard context != nil, active, self.attemptID == attemptID, let view else {
             upstream.close()
             return
         }
         self.upstream = upstream
-        var head = context.channel.allocator.buffer(capacity: view.head.headLength + 256)
+        var head = allocator.buffer(capacity: view.head.headLength + 256)
         HTTPHeadRewriter.writeRequestHead(
             view,
             edits: .init(
@@ -569,7 +583,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func parseResponseHead() {
-        while let context, active, var buffer = responseHead, let view {
+        while context != nil, active, var buffer = responseHead, let view {
             let result = buffer.withUnsafeReadableBytes { responseParser.parse($0, fields: &responseFields) }
             switch result {
             case .incomplete:
@@ -595,7 +609,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                     continue
                 }
-                startResponse(head, headBytes, context: context)
+                startResponse(head, headBytes)
                 if let rest = responseHead {
                     responseHead = nil
                     forwardResponseBody(rest)
@@ -605,7 +619,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func startResponse(_ head: ParsedHTTPResponseHead, _ headBytes: ByteBuffer, context: ChannelHandlerContext) {
+    private func startResponse(_ head: ParsedHTTPResponseHead, _ headBytes: ByteBuffer) {
         guard let view else { return }
         status = head.statusCode
         let mode = head.bodyMode(requestMethod: view.head.method)
@@ -615,7 +629,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let connection: HTTPHeadRewriter.ClientConnection =
             closing ? .close : (view.head.version == .http1_0 ? .keepAlive : .implicit)
         if closing { closeAfterResponse = true }
-        var out = context.channel.allocator.buffer(capacity: head.headLength + 32)
+        var out = allocator.buffer(capacity: head.headLength + 32)
         HTTPHeadRewriter.writeResponseHead(headBytes, head: head, fields: responseFields, connection: connection, into: &out)
         clientBytesSent = true
         writeToClient(out)
@@ -646,7 +660,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func writeToClient(_ buffer: ByteBuffer) {
         guard let context else { return }
         context.write(wrapOutboundOut(buffer), promise: nil)
-        if !context.channel.isWritable { upstream?.pauseReads() }
+        if channel?.isWritable == false { upstream?.pauseReads() }
     }
 
     /// The backend's read burst ended: send the client what it produced, in
@@ -748,7 +762,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func writeErrorResponse(_ status: Int, _ phrase: StaticString, retryAfter: Bool, close: Bool, http10KeepAlive: Bool) {
         guard let context else { return }
-        var out = context.channel.allocator.buffer(capacity: 160)
+        var out = allocator.buffer(capacity: 160)
         out.writeStaticString("HTTP/1.1 ")
         out.writeString(String(status))
         out.writeStaticString(" ")
@@ -780,7 +794,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         phase = .closed
         clientTimer.deadline = nil
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+        context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0)))
             .assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
     }
@@ -821,7 +835,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func awaitRequestHead() {
         guard let context else { return }
         let timeout = servedRequests == 0 ? clientTimeouts.header : clientTimeouts.idle
-        clientTimer.set(.now() + timeout, on: context.eventLoop) { self.clientTimerFired() }
+        if clientTimer.move(to: .now() + timeout) {
+            clientTimer.schedule(on: context.eventLoop) { self.clientTimerFired() }
+        }
     }
 
     private func clientTimerFired() {
@@ -836,7 +852,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func armBackendDeadline() {
         guard let context else { return }
-        backendTimer.set(.now() + options.firstByteTimeout, on: context.eventLoop) { self.backendTimerFired() }
+        if backendTimer.move(to: .now() + options.firstByteTimeout) {
+            backendTimer.schedule(on: context.eventLoop) { self.backendTimerFired() }
+        }
     }
 
     private func backendTimerFired() {

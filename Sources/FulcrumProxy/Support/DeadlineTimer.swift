@@ -14,10 +14,19 @@ struct DeadlineTimer {
     private var task: Scheduled<Void>?
     private var firesAt = NIODeadline.distantFuture
 
-    /// Times out at `deadline`, calling `onFire` no earlier than that.
-    mutating func set(_ deadline: NIODeadline, on loop: any EventLoop, onFire: @escaping () -> Void) {
+    /// Moves the deadline. Returns true when the timer must be (re)armed
+    /// with ``schedule(on:onFire:)``: no timer is pending, or the pending
+    /// one fires after the new deadline. Split in two so that the common
+    /// case builds no closure.
+    mutating func move(to deadline: NIODeadline) -> Bool {
         self.deadline = deadline
-        if task == nil || firesAt > deadline { schedule(deadline, on: loop, onFire) }
+        return task == nil || firesAt > deadline
+    }
+
+    /// Arms the timer for the current deadline.
+    mutating func schedule(on loop: any EventLoop, onFire: @escaping () -> Void) {
+        guard let deadline else { return }
+        schedule(deadline, on: loop, onFire)
     }
 
     /// Called from `onFire`: whether the deadline has passed. If it has
