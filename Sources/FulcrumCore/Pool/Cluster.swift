@@ -184,9 +184,10 @@ public final class Cluster: Sendable {
     }
 
     /// Sets an operator's state for backend `index`: drain, maintenance, or
-    /// back in service.
+    /// back in service. `reason` says who asked: an operator, or the
+    /// backend's own agent (HAProxy's agent-check `drain`/`maint`/`ready`).
     @discardableResult
-    public func setAdminState(_ admin: AdminState, backend index: Int) -> [ClusterEvent] {
+    public func setAdminState(_ admin: AdminState, backend index: Int, reason: String = "operator") -> [ClusterEvent] {
         update { state, _, events in
             guard state.admin[index] != admin else { return }
             state.admin[index] = admin
@@ -196,7 +197,7 @@ public final class Cluster: Sendable {
                 case .draining: .draining
                 case .maintenance: .maintenance
                 }
-            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: kind, reason: "operator"))
+            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: kind, reason: reason))
         }
     }
 
