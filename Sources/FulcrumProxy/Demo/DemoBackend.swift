@@ -6,7 +6,8 @@ import NIOPosix
 /// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok` (or the status
 /// set with `/admin/health?status=CODE`), `/health/deep` → an
 /// `application/health+json` document (dependencies set with
-/// `/admin/dependency?name=db:connection&status=fail`),
+/// `/admin/dependency?name=db:connection&status=fail`), `/admin/requests` →
+/// how many other requests it has served,
 /// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status,
 /// `/headers` → the request's headers, one `name: value` per line,
 /// `/connection` → how many requests this connection has carried so far.
@@ -16,13 +17,14 @@ import NIOPosix
 public final class DemoBackend: Sendable {
     public let name: String
     public let channel: any Channel
-    /// What `/health` and `/health/deep` report; change it to make checks fail.
-    public let health: DemoHealth
+    /// What `/health` and `/health/deep` report (change it to make checks
+    /// fail), and the traffic served.
+    public let health: DemoBackendState
 
     /// The port it listens on (useful when started on port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(name: String, channel: any Channel, health: DemoHealth) {
+    private init(name: String, channel: any Channel, health: DemoBackendState) {
         self.name = name
         self.channel = channel
         self.health = health
@@ -35,7 +37,7 @@ public final class DemoBackend: Sendable {
         port: Int = 0,
         group: any EventLoopGroup
     ) async throws -> DemoBackend {
-        let health = DemoHealth()
+        let health = DemoBackendState()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -62,12 +64,12 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let name: String
-    private let health: DemoHealth
+    private let health: DemoBackendState
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
     private var requestsOnConnection = 0
 
-    init(name: String, health: DemoHealth) {
+    init(name: String, health: DemoBackendState) {
         self.name = name
         self.health = health
     }
@@ -111,6 +113,8 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         {
             health.setDependency(String(key), String(value))
             text = "\(name) \(key) now \(value)\n"
+        } else if path == "/admin/requests" {
+            text = "\(health.requestsServed)\n"
         } else if path == "/slow" {
             delay = Int64(Self.queryValue("ms", in: query) ?? "100") ?? 100
             text = "\(name) after \(delay)ms\n"
@@ -124,6 +128,7 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if bodyBytes > 0 {
             text = "\(name) received \(bodyBytes) bytes\n"
         }
+        if !path.hasPrefix("/health") && !path.hasPrefix("/admin") { health.countRequest() }
         let keepAlive = head.isKeepAlive
         let send = {
             var headers = HTTPHeaders()

@@ -83,6 +83,7 @@ public final class ActiveHealthChecker: Sendable {
                     } catch {
                         throw SetupError(description: "cluster '\(cluster.name)': \(error)")
                     }
+                    logger.info("cluster=\(cluster.name) ping checks use a \(ping!.rawValue) ICMP socket")
                 }
                 probe = PingHealthProbe(via: ping!, timeout: settings.timeout)
             }

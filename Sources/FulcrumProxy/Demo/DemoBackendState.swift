@@ -1,15 +1,22 @@
 import Synchronization
 
-/// What a ``DemoBackend`` reports about its own health, shared by all its
-/// connections and changeable while it serves, so that scripts and tests can
-/// make a backend that still answers requests fail its checks (the
-/// reliability scenarios "/health turns to 500" and "the database fails").
-public final class DemoHealth: Sendable {
+/// What a ``DemoBackend`` reports about its own health, and how much traffic
+/// it has served, shared by all its connections and changeable while it
+/// serves: scripts and tests make a backend that still answers requests fail
+/// its checks (the reliability scenarios "/health turns to 500" and "the
+/// database fails") and then see whether traffic still reaches it.
+public final class DemoBackendState: Sendable {
+    private let served = Atomic<Int>(0)
     private let state = Mutex<(status: Int, dependencies: [(key: String, status: String)])>(
         (200, [("db:connection", "pass"), ("cache:ping", "pass")])
     )
 
     public init() {}
+
+    /// Requests answered, apart from `/health…` and `/admin…` pages.
+    public var requestsServed: Int { served.load(ordering: .relaxed) }
+
+    func countRequest() { served.add(1, ordering: .relaxed) }
 
     /// The status `/health` answers with. Default 200.
     public var status: Int {
