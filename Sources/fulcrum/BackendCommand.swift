@@ -7,7 +7,7 @@ import NIOPosix
 struct BackendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backend",
-        abstract: "Run a built-in demo HTTP backend (answers its name; /health, /slow?ms=N, /status/CODE, /headers)."
+        abstract: "Run a built-in demo HTTP backend (answers its name; /health, /health/deep, /slow?ms=N, /status/CODE, /headers; /admin/health?status=CODE and /admin/dependency?name=KEY&status=pass|warn|fail change what the health pages report; /admin/requests counts the rest)."
     )
 
     @Option(help: "The name it answers with.")

@@ -339,7 +339,43 @@ struct ConfigErrorTests {
                 "health_check: { rise: 0 }", 7, 27, "clusters.api.health_check.rise", "0",
                 "a whole number from 1 to 1000"
             ),
-            ("health_check: { type: grpc }", 7, 27, "clusters.api.health_check.type", "'grpc'", "one of http, tcp"),
+            ("health_check: { type: grpc }", 7, 27, "clusters.api.health_check.type", "'grpc'", "one of http, tcp, application, agent, ping"),
+            (
+                "health_check: { type: http, send: PING }", 7, 39, "clusters.api.health_check.send",
+                "send with type http", "send only with type tcp or agent"
+            ),
+            (
+                "health_check: { type: application, expect_status: \"200-99\" }", 7, 55,
+                "clusters.api.health_check.expect_status", "'200-99'", HTTPStatusSet.syntax
+            ),
+            (
+                "health_check: { expect_status: [200, 700] }", 7, 42, "clusters.api.health_check.expect_status[1]",
+                "700", HTTPStatusSet.syntax
+            ),
+            (
+                "health_check: { type: agent }", 7, 19, "clusters.api.health_check.port", "nothing",
+                "the agent's port, 1 to 65535, with type agent (required)"
+            ),
+            (
+                "health_check: { jitter_percent: 80 }", 7, 37, "clusters.api.health_check.jitter_percent", "80",
+                "a percentage from 0 to 50"
+            ),
+            (
+                "health_check: { initial: pending }", 7, 30, "clusters.api.health_check.initial", "'pending'",
+                "one of up, down, first_check"
+            ),
+            (
+                "health_check: { type: http, required: [db] }", 7, 43, "clusters.api.health_check.required",
+                "required with type http", "required only with type application"
+            ),
+            (
+                "health_check: { down_interval: 0s }", 7, 36, "clusters.api.health_check.down_interval", "'0s'",
+                "a duration such as 500ms, 2s, 1m or 1h30m, longer than 0s"
+            ),
+            (
+                "backends: [ { address: 10.0.0.1:80, health_check: { rise: 0 } } ]", 5, 63,
+                "clusters.api.backends[0].health_check.rise", "0", "a whole number from 1 to 1000"
+            ),
             (
                 "hash_bound: 0.5", 7, 17, "clusters.api.hash_bound", "hash_bound with algorithm round-robin",
                 "hash_key, hash_method and hash_bound only with algorithm hash"

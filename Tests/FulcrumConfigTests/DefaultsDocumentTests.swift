@@ -29,6 +29,8 @@ struct DefaultsDocumentTests {
             "panic_threshold_percent:", "slow_start:", "window:", "aggression:", "min_weight_percent:",
             "outlier_detection:", "consecutive_gateway_failures:", "base_ejection_time:", "max_ejection_time:",
             "max_ejection_percent:", "health_check:", "type:", "interval:", "timeout:", "rise:", "fall:",
+            "method:", "expect_status:", "expect_body:", "expect_body_regex:", "required:", "warn_weight_percent:",
+            "send:", "expect:", "port:", "fast_interval:", "down_interval:", "jitter_percent:", "initial:",
             "client_header:", "client_idle:", "drain:",
         ]
         for key in keys {

@@ -19,6 +19,36 @@ struct ClusterStateTests {
         #expect(cluster.names(3).contains("b"))
     }
 
+    @Test("A check's weight share thins a backend's traffic; 0% takes it out without marking it down")
+    func healthWeight() throws {
+        let cluster = try Fixture.cluster([1, 1], .weightedRoundRobin)
+        let events = cluster.recordCheck(.success(detail: "application check: cache warn"), weightPercent: 25, backend: 1)
+        #expect(events.map(\.description) == ["cluster=test backend=b WEIGHT (25% of its weight, application check: cache warn)"])
+        #expect(cluster.snapshot.healthWeights == [1, 0.25])
+        let counts = cluster.counts(10_000)
+        #expect((1_700...2_300).contains(counts["b", default: 0]), "\(counts)")
+        #expect(cluster.recordCheck(.success(), weightPercent: 25, backend: 1).isEmpty)
+        cluster.recordCheck(.success(), weightPercent: 0, backend: 1)
+        #expect(cluster.snapshot.states[1] == .up)
+        #expect(!cluster.names(20).contains("b"))
+        cluster.recordCheck(.success(), weightPercent: 100, backend: 1)
+        #expect(cluster.names(20).contains("b"))
+    }
+
+    @Test("A backend's own thresholds override the cluster's")
+    func backendThresholds() throws {
+        let cluster = try Fixture.cluster([1, 1, 1], .roundRobin) {
+            $0.backendHealth["b"] = HealthThresholds(rise: 1, fall: 1, initial: .firstCheck)
+        }
+        #expect(cluster.snapshot.states == [.up, .down, .up])
+        #expect(cluster.recordCheck(.success(), backend: 1).map(\.reason) == ["first check passed"])
+        #expect(cluster.recordCheck(.failure(reason: "tcp check: connection refused"), backend: 1).map(\.description)
+            == ["cluster=test backend=b DOWN (tcp check: connection refused, 1/1)"])
+        #expect(cluster.health(of: 1) == (.down, 0))
+        #expect(cluster.recordCheck(.failure(reason: "x"), backend: 0).isEmpty)
+        #expect(cluster.health(of: 0) == (.up, 1))
+    }
+
     @Test("Consecutive gateway failures eject; ejection ends after base × k, capped")
     func ejection() throws {
         let clock = ManualClock()

@@ -44,7 +44,7 @@ struct HealthStateMachineTests {
             #expect(machine.progress == n)
         }
         let transition = machine.record(.success(detail: "HTTP 200"))
-        #expect(transition == HealthTransition(from: .down, to: .up, reason: "\(rise) consecutive \(rise == 1 ? "success" : "successes") (\(rise)/\(rise))"))
+        #expect(transition == HealthTransition(from: .down, to: .up, reason: "\(rise)/\(rise)"))
         #expect(machine.status == .up)
     }
 
@@ -84,25 +84,37 @@ struct HealthStateMachineTests {
         #expect(down.reason == "initial state")
     }
 
+    @Test("first_check: the first result decides at once; after a failure, rise counts as usual")
+    func firstCheck() throws {
+        var passes = try HealthStateMachine(rise: 3, fall: 3, initial: .firstCheck)
+        #expect(passes.status == .down)
+        #expect(passes.record(.success()) == HealthTransition(from: .down, to: .up, reason: "first check passed"))
+        var fails = try HealthStateMachine(rise: 2, fall: 3, initial: .firstCheck)
+        #expect(fails.record(.failure(reason: "http check: status 500")) == nil)
+        #expect(fails.status == .down)
+        #expect(fails.record(.success()) == nil)
+        #expect(fails.record(.success())?.reason == "2/2")
+    }
+
     @Test("reasons name the count and the last failure")
     func reasons() throws {
         var machine = try HealthStateMachine()
         _ = machine.record(.failure(reason: "connect refused"))
         _ = machine.record(.failure(reason: "timeout after 2s"))
         let down = machine.record(.failure(reason: "HTTP 500"))
-        #expect(down == HealthTransition(from: .up, to: .down, reason: "3 consecutive failures, last: HTTP 500 (3/3)"))
-        #expect(machine.reason == "3 consecutive failures, last: HTTP 500 (3/3)")
+        #expect(down == HealthTransition(from: .up, to: .down, reason: "HTTP 500, 3/3"))
+        #expect(machine.reason == "HTTP 500, 3/3")
         // A failure while down leaves the reason alone.
         _ = machine.record(.failure(reason: "HTTP 503"))
-        #expect(machine.reason == "3 consecutive failures, last: HTTP 500 (3/3)")
+        #expect(machine.reason == "HTTP 500, 3/3")
         _ = machine.record(.success())
         let up = machine.record(.success(detail: "HTTP 200"))
-        #expect(up == HealthTransition(from: .down, to: .up, reason: "2 consecutive successes (2/2)"))
-        #expect(machine.reason == "2 consecutive successes (2/2)")
+        #expect(up == HealthTransition(from: .down, to: .up, reason: "2/2"))
+        #expect(machine.reason == "2/2")
 
         var single = try HealthStateMachine(rise: 1, fall: 1)
-        #expect(single.record(.failure(reason: "timeout after 2s"))?.reason == "1 consecutive failure, last: timeout after 2s (1/1)")
-        #expect(single.record(.success())?.reason == "1 consecutive success (1/1)")
+        #expect(single.record(.failure(reason: "timeout after 2s"))?.reason == "timeout after 2s, 1/1")
+        #expect(single.record(.success())?.reason == "1/1")
     }
 
     @Test("rise and fall outside 1...1000 are rejected", arguments: [(0, 3), (2, 0), (-1, 3), (2, -5), (1001, 3), (2, 1001)])
@@ -134,6 +146,6 @@ struct HealthStateMachineTests {
         let transitions = script.compactMap { machine.record($0) }
         #expect(transitions.map(\.to) == [.down, .up, .down])
         #expect(transitions.map(\.from) == [.up, .down, .up])
-        #expect(transitions.last?.reason == "3 consecutive failures, last: connect refused (3/3)")
+        #expect(transitions.last?.reason == "connect refused, 3/3")
     }
 }

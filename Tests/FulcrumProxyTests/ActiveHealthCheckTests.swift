@@ -8,89 +8,221 @@ import Testing
 
 @Suite("Active health checks against real backends", .serialized)
 struct ActiveHealthCheckTests {
-    /// Polls `condition` until it holds or `timeout` passes. Checks run on
-    /// their own schedule, so there is no event to wait on; the poll is
-    /// bounded in count and time.
-    func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
-    func cluster(_ backends: [DemoBackend]) throws -> Cluster {
+    func cluster(_ addresses: [(String, Int)], rise: Int = 2, fall: Int = 2) throws -> Cluster {
         var settings = ClusterSettings(algorithm: .roundRobin)
-        settings.rise = 2
-        settings.fall = 2
+        settings.rise = rise
+        settings.fall = fall
         settings.panicThresholdPercent = 0
         return try Cluster(
             name: "checked",
-            backends: try backends.map { try Backend(id: $0.name, address: BackendAddress(host: "127.0.0.1", port: $0.port)) },
+            backends: try addresses.map { try Backend(id: $0.0, address: BackendAddress(host: "127.0.0.1", port: $0.1)) },
             settings: settings
         )
     }
 
-    @Test("HTTP checks: a failing status takes a backend down with the status as reason; a dead one too; recovery brings it back")
+    func check(_ type: HealthCheckConfig.CheckType = .http, _ configure: (inout HealthCheckConfig) -> Void = { _ in })
+        -> HealthCheckConfig
+    {
+        var check = HealthCheckConfig(
+            type: type,
+            interval: .milliseconds(50),
+            timeout: .milliseconds(500),
+            rise: 2,
+            fall: 2,
+            initial: .up
+        )
+        configure(&check)
+        return check
+    }
+
+    /// Runs `body` with a started checker and stops everything after.
+    func checking(
+        _ cluster: Cluster,
+        _ settings: HealthCheckConfig,
+        group: MultiThreadedEventLoopGroup,
+        _ body: (EventRecorder) async throws -> Void
+    ) async throws {
+        let recorder = EventRecorder()
+        let checker = try ActiveHealthChecker(
+            cluster: cluster,
+            settings: settings,
+            logger: Logger(label: "test"),
+            observer: recorder.observer
+        )
+        checker.start(group: group)
+        do {
+            try await body(recorder)
+        } catch {
+            checker.stop()
+            throw error
+        }
+        checker.stop()
+    }
+
+    @Test("HTTP checks: a dead backend goes down with the reason and count; restarted, it comes back (2/2)")
     func httpChecks() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let healthy = try await DemoBackend.start(name: "healthy", group: group)
-        var dying = try await DemoBackend.start(name: "dying", group: group)
-        let cluster = try cluster([healthy, dying])
-        let check = HealthCheckConfig(type: .http, path: "/health", interval: .milliseconds(50), timeout: .milliseconds(500), rise: 2, fall: 2)
-        let checker = ActiveHealthChecker(cluster: cluster, settings: check, group: group, logger: Logger(label: "test"))
-        defer {
-            checker.stop()
-            let last = dying
-            Task {
-                await healthy.stop()
-                await last.stop()
-                try? await group.shutdownGracefully()
-            }
-        }
-        // Both pass.
-        #expect(try await eventually { cluster.snapshot.states == [.up, .up] })
-        // One stops listening: connect failures take it down.
+        let dying = try await DemoBackend.start(name: "dying", group: group)
         let port = dying.port
-        await dying.stop()
-        #expect(try await eventually { cluster.snapshot.states[1] == .down })
-        #expect(cluster.snapshot.states[0] == .up)
-        // It comes back on the same port: two passes bring it up.
-        dying = try await DemoBackend.start(name: "dying", port: port, group: group)
-        #expect(try await eventually { cluster.snapshot.states[1] == .up })
+        let cluster = try cluster([("healthy", healthy.port), ("dying", port)])
+        try await checking(cluster, check(), group: group) { recorder in
+            await dying.stop()
+            let down = await recorder.first { $0.kind == .down }
+            #expect(down?.description == "cluster=checked backend=dying DOWN (http check: connection refused, 2/2)")
+            #expect(cluster.snapshot.states == [.up, .down])
+            let again = try await DemoBackend.start(name: "dying", port: port, group: group)
+            let up = await recorder.first { $0.kind == .up }
+            #expect(up?.description == "cluster=checked backend=dying UP (2/2)")
+            await again.stop()
+        }
+        await healthy.stop()
+        try await group.shutdownGracefully()
     }
 
-    @Test("An HTTP check whose status is 500 marks the backend down")
-    func statusFailure() async throws {
+    @Test("/health turning to 500 while the backend serves takes it down with the status in the reason")
+    func statusFlip() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let backend = try await DemoBackend.start(name: "sick", group: group)
-        let cluster = try cluster([backend])
-        let check = HealthCheckConfig(type: .http, path: "/status/500", interval: .milliseconds(50), timeout: .milliseconds(500), rise: 2, fall: 2)
-        let checker = ActiveHealthChecker(cluster: cluster, settings: check, group: group, logger: Logger(label: "test"))
-        defer {
-            checker.stop()
-            Task {
-                await backend.stop()
-                try? await group.shutdownGracefully()
-            }
+        let backend = try await DemoBackend.start(name: "b2", group: group)
+        let cluster = try cluster([("b2", backend.port)], fall: 3)
+        try await checking(cluster, check { $0.fall = 3 }, group: group) { recorder in
+            backend.health.status = 500
+            let down = await recorder.first { $0.kind == .down }
+            #expect(down?.description == "cluster=checked backend=b2 DOWN (http check: status 500, 3/3)")
         }
-        #expect(try await eventually { cluster.snapshot.states[0] == .down })
-    }
-
-    @Test("A TCP check passes on connect and fails on refusal")
-    func tcpCheck() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let backend = try await DemoBackend.start(name: "tcp", group: group)
-        let cluster = try cluster([backend])
-        let check = HealthCheckConfig(type: .tcp, interval: .milliseconds(50), timeout: .milliseconds(500), rise: 2, fall: 2)
-        let checker = ActiveHealthChecker(cluster: cluster, settings: check, group: group, logger: Logger(label: "test"))
-        defer {
-            checker.stop()
-            Task { try? await group.shutdownGracefully() }
-        }
-        #expect(cluster.snapshot.states[0] == .up)
         await backend.stop()
-        #expect(try await eventually { cluster.snapshot.states[0] == .down })
+        try await group.shutdownGracefully()
+    }
+
+    @Test("expect_status lists, body text and regex, method and Host header")
+    func httpExpectations() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await DemoBackend.start(name: "web", group: group)
+        let address = [("web", backend.port)]
+        // /status/204 passes only when 204 is listed.
+        try await checking(try cluster(address), check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200]) }, group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "http check: status 204, 2/2")
+        }
+        let listed = try cluster(address)
+        try await checking(listed, check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200, 204...204]) }, group: group) {
+            // Rises from down only if it passes; start it down to see that.
+            #expect(await $0.first(within: .milliseconds(400)) { _ in true } == nil)
+            #expect(listed.snapshot.states == [.up])
+        }
+        // The body must contain the text: /headers echoes the Host header and method-independent headers.
+        try await checking(try cluster(address), check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBody = "host: nope" }, group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "http check: body lacks 'host: nope', 2/2")
+        }
+        try await checking(try cluster(address), check { $0.path = "/headers"; $0.method = "HEAD"; $0.expectBodyRegex = "^x-never" }, group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "http check: body does not match /^x-never/, 2/2")
+        }
+        let hosted = try cluster(address)
+        try await checking(hosted, check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBodyRegex = "host: health\\.internal" }, group: group) {
+            #expect(await $0.first(within: .milliseconds(400)) { _ in true } == nil)
+            #expect(hosted.snapshot.states == [.up])
+        }
+        await backend.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("application check: db failing takes the backend down naming db; cache warning halves its weight")
+    func applicationCheck() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await DemoBackend.start(name: "app", group: group)
+        let cluster = try cluster([("app", backend.port)])
+        let settings = check(.application) { $0.path = "/health/deep"; $0.required = ["db", "cache"]; $0.warnWeightPercent = 50 }
+        try await checking(cluster, settings, group: group) { recorder in
+            backend.health.setDependency("cache:ping", "warn")
+            let weight = await recorder.first { $0.kind == .weight }
+            #expect(weight?.description == "cluster=checked backend=app WEIGHT (50% of its weight, application check: cache:ping warn)")
+            #expect(cluster.snapshot.healthWeights == [0.5])
+            backend.health.setDependency("db:connection", "fail")
+            let down = await recorder.first { $0.kind == .down }
+            #expect(down?.description == "cluster=checked backend=app DOWN (application check: db:connection fail, 2/2)")
+            backend.health.setDependency("db:connection", "pass")
+            backend.health.setDependency("cache:ping", "pass")
+            #expect(await recorder.first { $0.kind == .up }?.reason == "2/2")
+            #expect(await recorder.first { $0.kind == .weight && $0.reason.hasPrefix("100%") } != nil)
+        }
+        // A required dependency the document does not list counts as failing.
+        let strict = try self.cluster([("app", backend.port)])
+        try await checking(strict, check(.application) { $0.path = "/health/deep"; $0.required = ["queue"] }, group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "application check: queue missing, 2/2")
+        }
+        await backend.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("TCP checks: connect, and send/expect against the reply")
+    func tcpChecks() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let echo = try await DemoTCPBackend.start(name: "echo", group: group)
+        let passing = try cluster([("echo", echo.port)])
+        try await checking(passing, check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PING" }, group: group) {
+            #expect(await $0.first(within: .milliseconds(400)) { _ in true } == nil)
+            #expect(passing.snapshot.states == [.up])
+        }
+        try await checking(try cluster([("echo", echo.port)]), check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PONG"; $0.timeout = .milliseconds(100) }, group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "tcp check: timeout after 100ms, 2/2")
+        }
+        let port = echo.port
+        await echo.stop()
+        try await checking(try cluster([("echo", port)]), check(.tcp), group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "tcp check: connection refused, 2/2")
+        }
+        try await group.shutdownGracefully()
+    }
+
+    @Test("agent checks apply the agent's word: drain and a weight; down takes the backend down")
+    func agentChecks() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The demo TCP backend greets with its name: the agent's reply.
+        let drain = try await DemoTCPBackend.start(name: "drain 75%", group: group)
+        let down = try await DemoTCPBackend.start(name: "down #disk full", group: group)
+        let web = try await DemoBackend.start(name: "web", group: group)
+        let cluster = try cluster([("web", web.port)])
+        try await checking(cluster, check(.agent) { $0.port = drain.port }, group: group) { recorder in
+            #expect(await recorder.first { $0.kind == .draining }?.reason == "agent check")
+            #expect(await recorder.first { $0.kind == .weight }?.reason == "75% of its weight, agent check: drain 75%")
+            #expect(cluster.snapshot.states == [.draining])
+        }
+        let failing = try self.cluster([("web", web.port)])
+        try await checking(failing, check(.agent) { $0.port = down.port }, group: group) {
+            #expect(await $0.first { $0.kind == .down }?.reason == "agent check: down (disk full), 2/2")
+        }
+        await drain.stop()
+        await down.stop()
+        await web.stop()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("ping checks 127.0.0.1 with whichever ICMP socket this process may open")
+    func ping() async throws {
+        guard case .success = ActiveHealthChecker.pingSocketKind() else {
+            // Neither socket kind: building the checker must fail with the reason.
+            let cluster = try cluster([("lo", 1)])
+            #expect(throws: ActiveHealthChecker.SetupError.self) {
+                try ActiveHealthChecker(cluster: cluster, settings: check(.ping), logger: Logger(label: "test"))
+            }
+            return
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var settings = ClusterSettings(algorithm: .roundRobin)
+        settings.initialHealth = .firstCheck
+        let cluster = try Cluster(
+            name: "checked",
+            backends: [try Backend(id: "lo", address: BackendAddress(host: "127.0.0.1", port: 1))],
+            settings: settings
+        )
+        try await checking(cluster, check(.ping) { $0.initial = .firstCheck }, group: group) {
+            #expect(await $0.first { $0.kind == .up }?.reason == "first check passed")
+        }
+        try await group.shutdownGracefully()
+    }
+
+    @Test("first checks are spread evenly over one interval")
+    func spread() {
+        let offsets = (0..<4).map { ActiveHealthChecker.startOffset(position: $0, of: 4, interval: .seconds(2)) }
+        #expect(offsets == [.zero, .milliseconds(500), .seconds(1), .milliseconds(1500)])
     }
 }

@@ -2,7 +2,8 @@ import FulcrumCore
 
 extension ClusterConfig {
     /// The cluster's settings as FulcrumCore's working type. Health-check
-    /// rise and fall carry over when checks are configured.
+    /// rise, fall and initial state carry over when checks are configured,
+    /// per backend where a backend has its own check.
     public func makeSettings() -> ClusterSettings {
         var settings = ClusterSettings(algorithm: algorithm)
         settings.panicThresholdPercent = panicThresholdPercent
@@ -12,6 +13,11 @@ extension ClusterConfig {
         if let healthCheck {
             settings.rise = healthCheck.rise
             settings.fall = healthCheck.fall
+            settings.initialHealth = healthCheck.initial
+        }
+        for backend in backends {
+            guard let own = backend.healthCheck else { continue }
+            settings.backendHealth[backend.name] = own.thresholds
         }
         return settings
     }

@@ -7,7 +7,19 @@ extension ConfigReader {
         "algorithm", "hash_key", "hash_method", "hash_bound", "backends", "timeouts", "retries",
         "retry_budget_percent", "panic_threshold_percent", "slow_start", "outlier_detection", "health_check",
     ]
-    static let backendKeys = ["address", "name", "weight", "backup", "max_in_flight"]
+    static let backendKeys = ["address", "name", "weight", "backup", "max_in_flight", "health_check"]
+    static let healthCheckKeys = [
+        "type", "method", "path", "host", "expect_status", "expect_body", "expect_body_regex", "required",
+        "warn_weight_percent", "send", "expect", "port", "interval", "fast_interval", "down_interval", "timeout",
+        "jitter_percent", "rise", "fall", "initial",
+    ]
+    /// Which check types take each type-specific key.
+    static let healthCheckKeyTypes: [String: [HealthCheckConfig.CheckType]] = [
+        "method": [.http, .application], "path": [.http, .application], "host": [.http, .application],
+        "expect_status": [.http, .application], "expect_body": [.http, .application],
+        "expect_body_regex": [.http, .application], "required": [.application], "warn_weight_percent": [.application],
+        "send": [.tcp, .agent], "expect": [.tcp], "port": [.http, .application, .tcp, .agent],
+    ]
     static let algorithmNames = BalancingAlgorithm.acceptedNames.split(separator: ", ").map(String.init)
 
     /// The clusters, and their names for reference checks (`nil` when the
@@ -70,9 +82,11 @@ extension ConfigReader {
             }
         }
 
+        // Read before the backends: their own checks start from it.
+        if let e = fields["health_check"] { cluster.healthCheck = readHealthCheck(e, base: .defaults) }
         let backendsExpected = "a list of backends, each an address such as 10.0.0.1:8080 or a mapping with address"
         if let e = require(fields, "backends", expected: backendsExpected) {
-            cluster.backends = readBackends(e, expected: backendsExpected)
+            cluster.backends = readBackends(e, expected: backendsExpected, healthBase: cluster.healthCheck ?? .defaults)
             let weights = cluster.backends.map(\.weight)
             if !weights.isEmpty, weights.allSatisfy({ $0 == 0 }),
                 list(e, expected: backendsExpected)?.count == weights.count
@@ -106,11 +120,10 @@ extension ConfigReader {
         if let e = fields["panic_threshold_percent"], let value = percent(e) { cluster.panicThresholdPercent = value }
         if let e = fields["slow_start"] { cluster.slowStart = readSlowStart(e) }
         if let e = fields["outlier_detection"] { cluster.outlierDetection = readOutlierDetection(e) }
-        if let e = fields["health_check"] { cluster.healthCheck = readHealthCheck(e) }
         return cluster
     }
 
-    mutating func readBackends(_ entry: Entry, expected: String) -> [BackendConfig] {
+    mutating func readBackends(_ entry: Entry, expected: String, healthBase: HealthCheckConfig) -> [BackendConfig] {
         guard let items = list(entry, expected: expected) else { return [] }
         guard !items.isEmpty else {
             invalid(entry, expected: "at least one backend")
@@ -138,8 +151,16 @@ extension ConfigReader {
                 if let e = fields["backup"], let value = bool(e) { backup = value }
                 var maxInFlight: Int?
                 if let e = fields["max_in_flight"] { maxInFlight = int(e, in: 1...Int.max) }
+                let healthCheck = fields["health_check"].flatMap { readHealthCheck($0, base: healthBase) }
                 backend = address.map {
-                    BackendConfig(name: name, address: $0, weight: weight, backup: backup, maxInFlight: maxInFlight)
+                    BackendConfig(
+                        name: name,
+                        address: $0,
+                        weight: weight,
+                        backup: backup,
+                        maxInFlight: maxInFlight,
+                        healthCheck: healthCheck
+                    )
                 }
             } else {
                 backend = nil
@@ -235,18 +256,26 @@ extension ConfigReader {
         return settings
     }
 
-    mutating func readHealthCheck(_ entry: Entry) -> HealthCheckConfig? {
-        var check = HealthCheckConfig.defaults
-        guard
-            let fields = fields(
-                entry,
-                keys: ["type", "path", "interval", "timeout", "rise", "fall"],
-                expected: "a mapping of health-check settings"
-            )
+    /// A `health_check` mapping: the keys it sets, over `base` (the defaults
+    /// for a cluster's, the cluster's for a backend's own).
+    mutating func readHealthCheck(_ entry: Entry, base: HealthCheckConfig) -> HealthCheckConfig? {
+        var check = base
+        guard let fields = fields(entry, keys: Self.healthCheckKeys, expected: "a mapping of health-check settings")
         else { return nil }
         if let e = fields["type"], let name = choice(e, from: HealthCheckConfig.CheckType.allCases.map(\.rawValue)) {
             check.type = HealthCheckConfig.CheckType(rawValue: name)!
         }
+        for (key, types) in Self.healthCheckKeyTypes.sorted(by: { $0.key < $1.key }) {
+            guard let e = fields[key], !types.contains(check.type) else { continue }
+            report(
+                .conflict,
+                at: e.position,
+                e.path,
+                found: "\(key) with type \(check.type.rawValue)",
+                expected: "\(key) only with type \(types.map(\.rawValue).joined(separator: " or "))"
+            )
+        }
+        if let e = fields["method"], let method = choice(e, from: HealthCheckConfig.methods) { check.method = method }
         if let e = fields["path"], let path = string(e, expected: "a path starting with /") {
             if path.hasPrefix("/") {
                 check.path = path
@@ -254,10 +283,79 @@ extension ConfigReader {
                 invalid(e, expected: "a path starting with /")
             }
         }
+        if let e = fields["host"], let host = string(e, expected: "a host name for the Host header") {
+            check.host = host
+        }
+        if let e = fields["expect_status"], let statuses = statusSet(e) { check.expectStatus = statuses }
+        if let e = fields["expect_body"], let text = string(e, expected: "text the body must contain") {
+            check.expectBody = text
+        }
+        if let e = fields["expect_body_regex"], let pattern = regex(e) { check.expectBodyRegex = pattern }
+        if let e = fields["required"], let items = list(e, expected: "a list of dependency names, such as [db, cache]") {
+            check.required = items.compactMap { string($0, expected: "a dependency name, such as db or db:connection") }
+        }
+        if let e = fields["warn_weight_percent"], let value = percent(e) { check.warnWeightPercent = value }
+        if let e = fields["send"], let text = string(e, expected: "text to send, such as \"PING\\r\\n\"") {
+            check.send = text
+        }
+        if let e = fields["expect"], let text = string(e, expected: "text the reply must contain") { check.expect = text }
+        if let e = fields["port"], let port = int(e, in: 1...65535) { check.port = port }
         if let e = fields["interval"], let value = duration(e) { check.interval = value }
+        if let e = fields["fast_interval"], let value = duration(e) { check.fastInterval = value }
+        if let e = fields["down_interval"], let value = duration(e) { check.downInterval = value }
         if let e = fields["timeout"], let value = duration(e) { check.timeout = value }
+        if let e = fields["jitter_percent"],
+            let value = number(e, in: 0...50, percent: true, expected: "a percentage from 0 to 50")
+        {
+            check.jitterPercent = value
+        }
         if let e = fields["rise"], let value = int(e, in: HealthStateMachine.thresholdRange) { check.rise = value }
         if let e = fields["fall"], let value = int(e, in: HealthStateMachine.thresholdRange) { check.fall = value }
+        if let e = fields["initial"], let name = choice(e, from: InitialHealth.allCases.map(\.rawValue)) {
+            check.initial = InitialHealth(rawValue: name)!
+        }
+        if check.type == .agent && check.port == nil {
+            report(
+                .missingKey,
+                at: fields.position,
+                fields.path.key("port"),
+                found: "nothing",
+                expected: "the agent's port, 1 to 65535, with type agent (required)"
+            )
+        }
         return check
+    }
+
+    /// `200-399`, `204`, `"200,204,300-399"` or a list of codes and ranges.
+    mutating func statusSet(_ entry: Entry) -> HTTPStatusSet? {
+        var texts: [(Substring, Entry)] = []
+        switch entry.node {
+        case .scalar(let scalar):
+            texts = scalar.string.split(separator: ",").map { ($0, entry) }
+        case .sequence:
+            for item in list(entry, expected: HTTPStatusSet.syntax) ?? [] {
+                guard case .scalar(let scalar) = item.node else {
+                    wrongType(item, expected: HTTPStatusSet.syntax)
+                    return nil
+                }
+                texts.append((Substring(scalar.string), item))
+            }
+        default:
+            wrongType(entry, expected: HTTPStatusSet.syntax)
+            return nil
+        }
+        var ranges: [ClosedRange<Int>] = []
+        for (text, item) in texts {
+            guard let range = HTTPStatusSet.range(text) else {
+                invalid(item, expected: HTTPStatusSet.syntax)
+                return nil
+            }
+            ranges.append(range)
+        }
+        guard !ranges.isEmpty else {
+            invalid(entry, expected: HTTPStatusSet.syntax)
+            return nil
+        }
+        return HTTPStatusSet(ranges: ranges)
     }
 }

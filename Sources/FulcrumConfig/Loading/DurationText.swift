@@ -1,6 +1,6 @@
 /// Durations as written in the configuration: a number and a unit, such as
 /// `500ms`, `2s`, `1.5s`, `1m` or `1h`, or several together, such as `1m30s`.
-enum DurationText {
+package enum DurationText {
     static let syntax = "a duration such as 500ms, 2s, 1m or 1h30m"
 
     /// The duration, or `nil` when the text is not one.
@@ -35,7 +35,7 @@ enum DurationText {
     }
 
     /// The shortest form `parse` reads back: `2s`, `500ms`, `5m`, `1h`, `0s`.
-    static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         if attoseconds == 0 {
             if seconds == 0 { return "0s" }

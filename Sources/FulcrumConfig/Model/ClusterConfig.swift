@@ -26,8 +26,15 @@ public struct ClusterConfig: Sendable, Hashable {
     /// Passive ejection on consecutive gateway failures. Default: Envoy's,
     /// with max_ejection_percent 50.
     public var outlierDetection: OutlierDetectionSettings
-    /// Active health checks, or `nil` (the default) for none.
+    /// Active health checks, or `nil` (the default) for none. A backend's
+    /// own `health_check` overrides it key by key.
     public var healthCheck: HealthCheckConfig?
+
+    /// The check that applies to `backend`: its own, else the cluster's,
+    /// else none.
+    public func healthCheck(for backend: BackendConfig) -> HealthCheckConfig? {
+        backend.healthCheck ?? healthCheck
+    }
 
     /// The hash method when `algorithm: hash` gives none.
     public static let defaultHashMethod = HashAlgorithm.ring
@@ -77,19 +84,25 @@ public struct BackendConfig: Sendable, Hashable {
     public var backup: Bool
     /// The most requests in flight at once, or `nil` (the default) for no limit.
     public var maxInFlight: Int?
+    /// This backend's own health check, with the cluster's `health_check`
+    /// (or the defaults) under the keys it sets; `nil` (the default) uses
+    /// the cluster's as it is.
+    public var healthCheck: HealthCheckConfig?
 
     public init(
         name: String? = nil,
         address: BackendAddress,
         weight: Int = 1,
         backup: Bool = false,
-        maxInFlight: Int? = nil
+        maxInFlight: Int? = nil,
+        healthCheck: HealthCheckConfig? = nil
     ) {
         self.name = name ?? address.description
         self.address = address
         self.weight = weight
         self.backup = backup
         self.maxInFlight = maxInFlight
+        self.healthCheck = healthCheck
     }
 }
 
@@ -108,47 +121,5 @@ public struct UpstreamTimeouts: Sendable, Hashable {
         self.connect = connect
         self.firstByte = firstByte
         self.idle = idle
-    }
-}
-
-/// Active health checks (run by FulcrumProxy's `ActiveHealthChecker`).
-/// Defaults follow HAProxy: a check every 2 s, rise 2, fall 3.
-public struct HealthCheckConfig: Sendable, Hashable {
-    public enum CheckType: String, Sendable, Hashable, CaseIterable {
-        /// `GET path`; a 2xx or 3xx status passes.
-        case http
-        /// A TCP connect passes.
-        case tcp
-    }
-
-    /// Default http.
-    public var type: CheckType
-    /// For http checks. Default `/health`.
-    public var path: String
-    /// Between checks of one backend, spread by ±10%. Default 2 s, HAProxy's.
-    public var interval: Duration
-    /// For one check. Default 2 s.
-    public var timeout: Duration
-    /// Passed checks in a row that bring a backend up. Default 2, HAProxy's.
-    public var rise: Int
-    /// Failed checks in a row that take a backend down. Default 3, HAProxy's.
-    public var fall: Int
-
-    public static var defaults: Self { .init() }
-
-    public init(
-        type: CheckType = .http,
-        path: String = "/health",
-        interval: Duration = .seconds(2),
-        timeout: Duration = .seconds(2),
-        rise: Int = HealthStateMachine.defaultRise,
-        fall: Int = HealthStateMachine.defaultFall
-    ) {
-        self.type = type
-        self.path = path
-        self.interval = interval
-        self.timeout = timeout
-        self.rise = rise
-        self.fall = fall
     }
 }

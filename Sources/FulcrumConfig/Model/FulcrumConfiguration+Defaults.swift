@@ -76,6 +76,7 @@ extension FulcrumConfiguration {
         doc.line(4, "backup: \(backend.backup)", "used only when no primary can take traffic")
         doc.line(4, "# name: \(backend.name)", "default: the address; unique in the cluster")
         doc.line(4, "# max_in_flight: 100", "default: no limit")
+        doc.line(4, "# health_check: { port: 9100 }", "this backend's own: overrides the cluster's keys")
         doc.line(2, "timeouts:")
         doc.line(3, "connect: \(d(cluster.timeouts.connect))", "to open a connection to a backend")
         doc.line(3, "first_byte: \(d(cluster.timeouts.firstByte))", "from the request to the response's first byte")
@@ -116,13 +117,35 @@ extension FulcrumConfiguration {
         doc.line(
             2,
             "#   type: \(check.type.rawValue)",
-            HealthCheckConfig.CheckType.allCases.map(\.rawValue).joined(separator: " or ")
+            HealthCheckConfig.CheckType.allCases.map(\.rawValue).joined(separator: ", ")
         )
-        doc.line(2, "#   path: \(check.path)", "for http checks")
-        doc.line(2, "#   interval: \(d(check.interval))")
+        doc.line(2, "#   method: \(check.method)", "http, application: \(HealthCheckConfig.methods.joined(separator: ", "))")
+        doc.line(2, "#   path: \(check.path)", "http, application")
+        doc.line(2, "#   # host: api.example.com", "the Host header; default: the backend's address")
+        doc.line(2, "#   expect_status: \(check.expectStatus)", "codes and ranges, such as [200, 204, \"300-399\"]")
+        doc.line(2, "#   # expect_body: ok", "text the body must contain")
+        doc.line(2, "#   # expect_body_regex: \"^ok\"", "a regular expression the body must match")
+        doc.line(2, "#   # required: [db, cache]", "application: dependencies whose failure fails the check")
+        doc.line(
+            2,
+            "#   # warn_weight_percent: \(n(check.warnWeightPercent))",
+            "application: the weight kept while status is warn"
+        )
+        doc.line(2, "#   # send: \"PING\\r\\n\"", "tcp: bytes to send after connecting; agent: agent-send")
+        doc.line(2, "#   # expect: \"+PONG\"", "tcp: text the reply must contain")
+        doc.line(2, "#   # port: 9999", "check this port, not the backend's; required with agent")
+        doc.line(2, "#   interval: \(d(check.interval))", "between checks of a steady backend")
+        doc.line(2, "#   # fast_interval: 500ms", "while a state change is in progress; default: interval")
+        doc.line(2, "#   # down_interval: 1s", "while down; default: interval")
         doc.line(2, "#   timeout: \(d(check.timeout))")
+        doc.line(2, "#   jitter_percent: \(n(check.jitterPercent))", "each delay within ±this share of its interval")
         doc.line(2, "#   rise: \(check.rise)", "passed checks in a row that bring a backend up")
         doc.line(2, "#   fall: \(check.fall)", "failed checks in a row that take a backend down")
+        doc.line(
+            2,
+            "#   initial: \(check.initial.rawValue)",
+            "up, down, or first_check: down until the first check decides"
+        )
         doc.blank()
         doc.line(0, "timeouts:", "the client side of every listener")
         doc.line(1, "client_header: \(d(client.clientHeader))", "to receive a request's headers")

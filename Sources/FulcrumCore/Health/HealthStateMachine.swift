@@ -20,8 +20,8 @@ public enum CheckResult: Sendable, Hashable {
 public struct HealthTransition: Sendable, Hashable {
     public var from: HealthStatus
     public var to: HealthStatus
-    /// Why, such as "3 consecutive failures, last: HTTP 500 (3/3)" or
-    /// "2 consecutive successes (2/2)".
+    /// Why, such as "http check: status 500, 3/3" or "2/2": the last
+    /// failure and the count for a fall, the count alone for a rise.
     public var reason: String
 
     public init(from: HealthStatus, to: HealthStatus, reason: String) {
@@ -70,18 +70,22 @@ public struct HealthStateMachine: Sendable {
     public private(set) var progress: Int = 0
     /// The last failure's reason, kept for the reason of a down transition.
     private var lastFailure: String = ""
+    /// Down before the first check under ``InitialHealth/firstCheck``: the
+    /// first result decides at once.
+    private var awaitingFirstCheck: Bool
 
     /// - Parameters:
     ///   - rise: passed checks in a row that bring a down backend up, 1–1000.
     ///   - fall: failed checks in a row that take an up backend down, 1–1000.
-    ///   - initial: the status before any check. HAProxy starts backends up,
-    ///     so that a restart does not empty the pool while checks warm up.
+    ///   - initial: the state before any check. HAProxy starts backends up,
+    ///     so that a restart does not empty the pool while checks warm up;
+    ///     ``InitialHealth/firstCheck`` lets the first check decide.
     /// - Throws: ``CoreError`` with code `.invalidSetting` when `rise` or
     ///   `fall` is outside 1–1000.
     public init(
         rise: Int = defaultRise,
         fall: Int = defaultFall,
-        initial: HealthStatus = .up
+        initial: InitialHealth = .up
     ) throws(CoreError) {
         for (name, value) in [("rise", rise), ("fall", fall)] where !Self.thresholdRange.contains(value) {
             throw CoreError(
@@ -92,7 +96,8 @@ public struct HealthStateMachine: Sendable {
         }
         self.rise = rise
         self.fall = fall
-        self.status = initial
+        self.status = initial == .up ? .up : .down
+        self.awaitingFirstCheck = initial == .firstCheck
         self.reason = "initial state"
     }
 
@@ -101,6 +106,10 @@ public struct HealthStateMachine: Sendable {
     /// - Returns: the transition when this result changes ``status``, else `nil`.
     /// - Complexity: O(1), plus the reason string on a transition.
     public mutating func record(_ result: CheckResult) -> HealthTransition? {
+        if awaitingFirstCheck {
+            awaitingFirstCheck = false
+            if case .success = result { return transition(to: .up, reason: "first check passed") }
+        }
         switch (status, result) {
         case (.up, .success), (.down, .failure):
             // Agrees with the status: any streak toward a change is broken.
@@ -110,13 +119,11 @@ public struct HealthStateMachine: Sendable {
             progress += 1
             lastFailure = failure
             guard progress >= fall else { return nil }
-            let count = Self.counted(fall, "failure", "failures")
-            return transition(to: .down, reason: "\(count), last: \(lastFailure) (\(fall)/\(fall))")
+            return transition(to: .down, reason: "\(lastFailure), \(fall)/\(fall)")
         case (.down, .success):
             progress += 1
             guard progress >= rise else { return nil }
-            let count = Self.counted(rise, "success", "successes")
-            return transition(to: .up, reason: "\(count) (\(rise)/\(rise))")
+            return transition(to: .up, reason: "\(rise)/\(rise)")
         }
     }
 
@@ -126,11 +133,5 @@ public struct HealthStateMachine: Sendable {
         self.reason = reason
         progress = 0
         return change
-    }
-
-    /// "1 consecutive failure", "3 consecutive failures": operators read
-    /// these in logs, so the grammar is worth a branch.
-    private static func counted(_ n: Int, _ singular: String, _ plural: String) -> String {
-        "\(n) consecutive \(n == 1 ? singular : plural)"
     }
 }

@@ -29,6 +29,9 @@ public final class Cluster: Sendable {
 
     private struct State {
         var health: [HealthStateMachine]
+        /// The share of its weight each backend's checks grant, 0–1: an
+        /// application check that warns, or an agent's `75%`.
+        var healthWeight: [Double]
         var admin: [AdminState]
         var outliers: OutlierDetector
         /// When each backend last became available, for slow start; nil
@@ -36,6 +39,7 @@ public final class Cluster: Sendable {
         var availableSince: [Instant?]
         /// The states and mode of the last computed layout, to detect changes.
         var states: [BackendState]
+        var weights: [Double]
         var mode: RoutingMode
         var generation: UInt64 = 0
         var published: PoolSnapshot?
@@ -60,8 +64,11 @@ public final class Cluster: Sendable {
             }
         }
         var health: [HealthStateMachine] = []
-        for _ in backends {
-            health.append(try HealthStateMachine(rise: settings.rise, fall: settings.fall, initial: settings.initialHealth))
+        for backend in backends {
+            let thresholds = settings.healthThresholds(for: backend.id)
+            health.append(
+                try HealthStateMachine(rise: thresholds.rise, fall: thresholds.fall, initial: thresholds.initial)
+            )
         }
         self.name = name
         self.backends = backends
@@ -74,14 +81,17 @@ public final class Cluster: Sendable {
         balancer = try Balancer(algorithm: settings.algorithm, backends: backends)
         var initial = State(
             health: health,
+            healthWeight: Array(repeating: 1, count: backends.count),
             admin: Array(repeating: .enabled, count: backends.count),
             outliers: OutlierDetector(settings: settings.outlierDetection, backendCount: backends.count),
             availableSince: Array(repeating: nil, count: backends.count),
             states: [],
+            weights: [],
             mode: .normal
         )
         let layout = Self.layout(initial, backends: backends, settings: settings, now: clock.now)
         initial.states = layout.states
+        initial.weights = layout.weights
         initial.mode = layout.mode
         initial.generation = 1
         let snapshot = try Self.snapshot(layout, generation: 1, backends: backends, settings: settings, balancer: balancer)
@@ -105,9 +115,23 @@ public final class Cluster: Sendable {
     /// check also ends a passive ejection (Envoy's default), so a backend
     /// that was ejected while dead takes traffic as soon as checks see it
     /// healthy again.
+    ///
+    /// - Parameter weightPercent: the share of its weight the check grants,
+    ///   0–100, when the check says so (an application check that warns, an
+    ///   agent's `75%`); `nil` leaves the share as it is. 0 takes the backend
+    ///   out of new traffic without marking it down.
     @discardableResult
-    public func recordCheck(_ result: CheckResult, backend index: Int) -> [ClusterEvent] {
+    public func recordCheck(_ result: CheckResult, weightPercent: Double? = nil, backend index: Int) -> [ClusterEvent] {
         update { state, now, events in
+            if let weightPercent {
+                let share = min(max(weightPercent, 0), 100) / 100
+                if share != state.healthWeight[index] {
+                    state.healthWeight[index] = share
+                    var reason = "\(Int((share * 100).rounded()))% of its weight"
+                    if case .success(let detail?) = result { reason += ", \(detail)" }
+                    events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: .weight, reason: reason))
+                }
+            }
             if case .success = result, state.health[index].status == .up || state.health[index].progress + 1 >= settings.rise,
                 state.outliers.uneject(index, at: now)
             {
@@ -131,6 +155,13 @@ public final class Cluster: Sendable {
                 )
             }
         }
+    }
+
+    /// Backend `index`'s health as active checks see it, and how many
+    /// results in a row disagree with it: checkers shorten their interval
+    /// while a change is in progress or the backend is down.
+    public func health(of index: Int) -> (status: HealthStatus, progress: Int) {
+        state.withLock { ($0.health[index].status, $0.health[index].progress) }
     }
 
     /// Feeds a request's or connection's outcome for backend `index`:
@@ -164,9 +195,10 @@ public final class Cluster: Sendable {
     }
 
     /// Sets an operator's state for backend `index`: drain, maintenance, or
-    /// back in service.
+    /// back in service. `reason` says who asked: an operator, or the
+    /// backend's own agent (HAProxy's agent-check `drain`/`maint`/`ready`).
     @discardableResult
-    public func setAdminState(_ admin: AdminState, backend index: Int) -> [ClusterEvent] {
+    public func setAdminState(_ admin: AdminState, backend index: Int, reason: String = "operator") -> [ClusterEvent] {
         update { state, _, events in
             guard state.admin[index] != admin else { return }
             state.admin[index] = admin
@@ -176,7 +208,7 @@ public final class Cluster: Sendable {
                 case .draining: .draining
                 case .maintenance: .maintenance
                 }
-            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: kind, reason: "operator"))
+            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: kind, reason: reason))
         }
     }
 
@@ -230,8 +262,10 @@ public final class Cluster: Sendable {
             if layout.mode != previousMode {
                 events.append(modeEvent(from: previousMode, to: layout.mode, healthy: layout.healthyFraction))
             }
-            guard layout.states != previousStates || layout.mode != previousMode else { return nil }
+            guard layout.states != previousStates || layout.weights != state.weights || layout.mode != previousMode
+            else { return nil }
             state.states = layout.states
+            state.weights = layout.weights
             state.mode = layout.mode
             state.generation += 1
             return (layout, state.generation)
@@ -280,6 +314,8 @@ public final class Cluster: Sendable {
 
     private struct Layout {
         var states: [BackendState]
+        /// The share of each backend's weight its checks grant, 0–1.
+        var weights: [Double]
         var mode: RoutingMode
         var candidates: [Int]
         var healthyFraction: Double
@@ -307,29 +343,30 @@ public final class Cluster: Sendable {
             let factor = settings.slowStart.factor(elapsed: now.since(since))
             return factor < 1 ? .slowStart(factor: factor) : .up
         }
+        let weights = state.healthWeight
         let primaries = backends.indices.filter { !backends[$0].isBackup && backends[$0].weight > 0 }
-        let available = primaries.filter { states[$0].isAvailable }
+        let available = primaries.filter { states[$0].isAvailable && weights[$0] > 0 }
         let fraction = primaries.isEmpty ? 0 : Double(available.count) / Double(primaries.count)
         let panicUsable = primaries.filter { states[$0].isPanicUsable }
         let panicking = settings.panicThresholdPercent > 0 && fraction * 100 < settings.panicThresholdPercent
 
         if !available.isEmpty {
             if panicking {
-                return Layout(states: states, mode: .panic, candidates: panicUsable, healthyFraction: fraction)
+                return Layout(states: states, weights: weights, mode: .panic, candidates: panicUsable, healthyFraction: fraction)
             }
-            return Layout(states: states, mode: .normal, candidates: available, healthyFraction: fraction)
+            return Layout(states: states, weights: weights, mode: .normal, candidates: available, healthyFraction: fraction)
         }
         let backups = backends.indices.filter {
-            backends[$0].isBackup && backends[$0].weight > 0 && states[$0].isAvailable
+            backends[$0].isBackup && backends[$0].weight > 0 && states[$0].isAvailable && weights[$0] > 0
         }
         if !backups.isEmpty {
-            return Layout(states: states, mode: .backups, candidates: backups, healthyFraction: fraction)
+            return Layout(states: states, weights: weights, mode: .backups, candidates: backups, healthyFraction: fraction)
         }
         if panicking && !panicUsable.isEmpty {
-            return Layout(states: states, mode: .panic, candidates: panicUsable, healthyFraction: fraction)
+            return Layout(states: states, weights: weights, mode: .panic, candidates: panicUsable, healthyFraction: fraction)
         }
         let reason: Unavailability = backends.isEmpty ? .noBackends : .noneAvailable
-        return Layout(states: states, mode: .unavailable(reason), candidates: [], healthyFraction: fraction)
+        return Layout(states: states, weights: weights, mode: .unavailable(reason), candidates: [], healthyFraction: fraction)
     }
 
     private static func snapshot(
@@ -343,6 +380,7 @@ public final class Cluster: Sendable {
             generation: generation,
             backends: backends,
             states: layout.states,
+            healthWeights: layout.weights,
             mode: layout.mode,
             candidates: layout.candidates,
             healthyFraction: layout.healthyFraction,

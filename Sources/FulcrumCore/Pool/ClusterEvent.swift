@@ -4,6 +4,8 @@ public struct ClusterEvent: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable {
         case up = "UP"
         case down = "DOWN"
+        /// The share of its weight a backend's checks grant changed.
+        case weight = "WEIGHT"
         case ejected = "EJECTED"
         case returned = "RETURNED"
         case draining = "DRAINING"
@@ -23,7 +25,7 @@ public struct ClusterEvent: Sendable, Hashable, CustomStringConvertible {
     public var kind: Kind
     public var reason: String
 
-    /// `cluster=api backend=b2 DOWN (3 consecutive failures, last: HTTP 500 (3/3))`
+    /// `cluster=api backend=b2 DOWN (http check: status 500, 3/3)`
     public var description: String {
         "cluster=\(cluster)" + (backend.map { " backend=\($0)" } ?? "") + " \(kind.rawValue) (\(reason))"
     }

@@ -12,7 +12,10 @@ public struct ClusterSettings: Sendable {
     /// Consecutive failures that take an up backend down. Default 3, HAProxy's.
     public var fall = HealthStateMachine.defaultFall
     /// A backend's health before any check has run. Default up.
-    public var initialHealth: HealthStatus = .up
+    public var initialHealth: InitialHealth = .up
+    /// Rise, fall and initial state for backends whose checks differ from
+    /// the cluster's, by backend id.
+    public var backendHealth: [String: HealthThresholds] = [:]
     /// Passive ejection on consecutive gateway failures (Envoy's).
     public var outlierDetection = OutlierDetectionSettings.defaults
     /// Weight ramp for backends that come (back) up. Default off.
@@ -28,6 +31,12 @@ public struct ClusterSettings: Sendable {
     public var retryMinConcurrency = RetryBudget.defaultMinConcurrency
 
     public static var defaults: ClusterSettings { ClusterSettings() }
+
+    /// The thresholds that apply to the backend with this id: its own, or
+    /// the cluster's.
+    public func healthThresholds(for id: String) -> HealthThresholds {
+        backendHealth[id] ?? HealthThresholds(rise: rise, fall: fall, initial: initialHealth)
+    }
 
     public init(algorithm: BalancingAlgorithm = .roundRobin) {
         self.algorithm = algorithm

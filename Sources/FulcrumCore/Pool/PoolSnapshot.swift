@@ -8,6 +8,10 @@ public final class PoolSnapshot: Sendable {
     public let backends: [Backend]
     /// Each backend's state, parallel to ``backends``.
     public let states: [BackendState]
+    /// The share of each backend's weight its checks grant, 0–1, parallel to
+    /// ``backends``: below 1 for an application check that warns or an
+    /// agent that asked for less. Slow start multiplies on top.
+    public let healthWeights: [Double]
     /// Which tier serves new traffic, or why none can.
     public let mode: RoutingMode
     /// The backends new, unpinned traffic may go to, in configuration order.
@@ -26,6 +30,7 @@ public final class PoolSnapshot: Sendable {
         generation: UInt64,
         backends: [Backend],
         states: [BackendState],
+        healthWeights: [Double],
         mode: RoutingMode,
         candidates: [Int],
         healthyFraction: Double,
@@ -35,6 +40,7 @@ public final class PoolSnapshot: Sendable {
         self.generation = generation
         self.backends = backends
         self.states = states
+        self.healthWeights = healthWeights
         self.mode = mode
         self.candidates = candidates
         self.healthyFraction = healthyFraction
@@ -42,7 +48,7 @@ public final class PoolSnapshot: Sendable {
         var isCandidate = [Bool](repeating: false, count: backends.count)
         for i in candidates { isCandidate[i] = true }
         self.isCandidate = isCandidate
-        weightFactors = states.map(\.weightFactor)
+        weightFactors = zip(states, healthWeights).map { $0.weightFactor * $1 }
         self.plan = try plan(Layout(backends: backends, candidates: candidates, mode: mode, weightFactors: weightFactors))
     }
 

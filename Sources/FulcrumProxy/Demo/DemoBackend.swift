@@ -3,7 +3,11 @@ import NIOHTTP1
 import NIOPosix
 
 /// A small HTTP server that answers with its own name, for `fulcrum demo`
-/// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok`,
+/// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok` (or the status
+/// set with `/admin/health?status=CODE`), `/health/deep` → an
+/// `application/health+json` document (dependencies set with
+/// `/admin/dependency?name=db:connection&status=fail`), `/admin/requests` →
+/// how many other requests it has served,
 /// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status,
 /// `/headers` → the request's headers, one `name: value` per line,
 /// `/connection` → how many requests this connection has carried so far,
@@ -16,13 +20,17 @@ import NIOPosix
 public final class DemoBackend: Sendable {
     public let name: String
     public let channel: any Channel
+    /// What `/health` and `/health/deep` report (change it to make checks
+    /// fail), and the traffic served.
+    public let health: DemoBackendState
 
     /// The port it listens on (useful when started on port 0).
     public var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(name: String, channel: any Channel) {
+    private init(name: String, channel: any Channel, health: DemoBackendState) {
         self.name = name
         self.channel = channel
+        self.health = health
     }
 
     /// Starts a backend on `host:port` (port 0 picks a free one).
@@ -32,18 +40,19 @@ public final class DemoBackend: Sendable {
         port: Int = 0,
         group: any EventLoopGroup
     ) async throws -> DemoBackend {
+        let health = DemoBackendState()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(DemoBackendHandler(name: name))
+                    try channel.pipeline.syncOperations.addHandler(DemoBackendHandler(name: name, health: health))
                 }
             }
             .bind(host: host, port: port)
             .get()
-        return DemoBackend(name: name, channel: channel)
+        return DemoBackend(name: name, channel: channel, health: health)
     }
 
     /// Stops accepting and closes the listener.
@@ -58,11 +67,15 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let name: String
+    private let health: DemoBackendState
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
     private var requestsOnConnection = 0
 
-    init(name: String) { self.name = name }
+    init(name: String, health: DemoBackendState) {
+        self.name = name
+        self.health = health
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -90,8 +103,27 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         var status = HTTPResponseStatus.ok
         var text = "\(name)\n"
         var delay: Int64 = 0
+        var contentType = "text/plain"
         if path == "/health" {
-            text = "ok\n"
+            status = HTTPResponseStatus(statusCode: health.status)
+            text = health.status < 400 ? "ok\n" : "failing\n"
+        } else if path == "/health/deep" {
+            let document = health.document
+            status = HTTPResponseStatus(statusCode: document.status)
+            text = document.body
+            contentType = "application/health+json"
+        } else if path == "/admin/health", let code = Self.queryValue("status", in: query).flatMap({ Int($0) }),
+            (100...599).contains(code)
+        {
+            health.status = code
+            text = "\(name) /health now answers \(code)\n"
+        } else if path == "/admin/dependency", let key = Self.queryValue("name", in: query),
+            let value = Self.queryValue("status", in: query), ["pass", "warn", "fail"].contains(value)
+        {
+            health.setDependency(String(key), String(value))
+            text = "\(name) \(key) now \(value)\n"
+        } else if path == "/admin/requests" {
+            text = "\(health.requestsServed)\n"
         } else if path == "/slow" {
             delay = Int64(Self.queryValue("ms", in: query) ?? "100") ?? 100
             text = "\(name) after \(delay)ms\n"
@@ -108,10 +140,11 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if bodyBytes > 0 {
             text = "\(name) received \(bodyBytes) bytes\n"
         }
+        if !path.hasPrefix("/health") && !path.hasPrefix("/admin") { health.countRequest() }
         let keepAlive = head.isKeepAlive
         let send = {
             var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "text/plain")
+            headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "X-Backend", value: self.name)
             let noBody = head.method == .HEAD || status == .noContent || status == .notModified
             headers.add(name: "Content-Length", value: noBody ? "0" : String(text.utf8.count))

@@ -5,32 +5,115 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Active health checks for one cluster: every backend is checked every
-/// `interval` (spread by ±10% jitter so checks of many backends are not
-/// fired in bursts), and each result feeds the cluster's rise/fall state
-/// machine. State changes are logged with their reasons, for example
-/// `cluster=api backend=b2 DOWN (3 consecutive failures, last: HTTP 500 (3/3))`.
+/// Active health checks for one cluster: each checked backend is probed on
+/// its own schedule and every verdict feeds the cluster's rise/fall state
+/// machine (plus, for application and agent checks, a weight share and an
+/// operator state). State changes are logged with their reasons, such as
+/// `cluster=api backend=b2 DOWN (http check: status 500, 3/3)`.
 ///
-/// Checks run on the event loops as plain scheduled tasks: a TCP check is a
-/// connect; an HTTP check sends `GET path` and reads the status line.
+/// Scheduling follows HAProxy so that checks of many backends never fire in
+/// bursts: the first checks are spread evenly over one interval by position
+/// (HAProxy's start spread), and every later delay is drawn within ±jitter
+/// of its interval. A backend that is down is checked every `down_interval`
+/// (HAProxy's `downinter`), and one whose state is changing every
+/// `fast_interval` (`fastinter`). Checks run as scheduled tasks on the
+/// event loops (ping on NIO's thread pool); nothing is locked across I/O.
 public final class ActiveHealthChecker: Sendable {
     /// Each backend's next scheduled check, and whether checking stopped.
     private let state = Mutex<(tasks: [Int: Scheduled<Void>], stopped: Bool)>(([:], false))
     private let cluster: Cluster
-    private let settings: HealthCheckConfig
+    /// What each checked backend gets, by backend index.
+    private let plans: [Int: Plan]
     private let logger: Logger
+    /// State changes by kind (`UP`, `DOWN`, `WEIGHT`, …), for metrics.
+    private let counts = Mutex<[ClusterEvent.Kind: Int]>([:])
+    /// Told of every state change after it is logged (tests wait on it).
+    private let observer: (@Sendable (ClusterEvent) -> Void)?
 
-    /// Starts checking every backend of `cluster`.
-    public init(cluster: Cluster, settings: HealthCheckConfig, group: any EventLoopGroup, logger: Logger) {
-        self.cluster = cluster
-        self.settings = settings
-        self.logger = logger
-        var random = FastRandom()
-        for index in cluster.backends.indices {
-            // Spread the first checks over one interval.
-            let offset = Int64(Double(settings.interval.nanoseconds) * random.unit())
-            schedule(index, on: group.next(), after: .nanoseconds(offset))
+    private struct Plan: Sendable {
+        var settings: HealthCheckConfig
+        var probe: any HealthProbe
+        var target: CheckTarget
+    }
+
+    /// Why a checker could not be built.
+    public struct SetupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Checks every backend of `cluster` the same way.
+    /// - Throws: ``SetupError`` when the check cannot run on this machine
+    ///   (ping without an ICMP socket).
+    public convenience init(
+        cluster: Cluster,
+        settings: HealthCheckConfig,
+        logger: Logger,
+        observer: (@Sendable (ClusterEvent) -> Void)? = nil
+    ) throws(SetupError) {
+        var checks: [String: HealthCheckConfig] = [:]
+        for backend in cluster.backends { checks[backend.id] = settings }
+        try self.init(cluster: cluster, checks: checks, logger: logger, observer: observer)
+    }
+
+    /// Checks the backends named in `checks` (by backend id), each with its
+    /// own settings; backends not named are not checked.
+    /// - Throws: ``SetupError`` when a check cannot run on this machine
+    ///   (ping without an ICMP socket), before any check starts.
+    ///
+    /// `observer` is told of every state change after it is logged, for
+    /// callers that act on changes (tests wait on it instead of polling).
+    public init(
+        cluster: Cluster,
+        checks: [String: HealthCheckConfig],
+        logger: Logger,
+        observer: (@Sendable (ClusterEvent) -> Void)? = nil
+    ) throws(SetupError) {
+        var plans: [Int: Plan] = [:]
+        var ping: PingHealthProbe.SocketKind?
+        for (index, backend) in cluster.backends.enumerated() {
+            guard let settings = checks[backend.id] else { continue }
+            let probe: any HealthProbe
+            switch settings.type {
+            case .http, .application: probe = HTTPHealthProbe(settings: settings)
+            case .tcp, .agent: probe = TCPHealthProbe(settings: settings)
+            case .ping:
+                if ping == nil {
+                    do {
+                        ping = try PingHealthProbe.socketKind()
+                    } catch {
+                        throw SetupError(description: "cluster '\(cluster.name)': \(error)")
+                    }
+                    logger.info("cluster=\(cluster.name) ping checks use a \(ping!.rawValue) ICMP socket")
+                }
+                probe = PingHealthProbe(via: ping!, timeout: settings.timeout)
+            }
+            let target = CheckTarget(
+                host: backend.address.host,
+                port: settings.port ?? backend.address.port,
+                hostHeader: backend.address.description
+            )
+            plans[index] = Plan(settings: settings, probe: probe, target: target)
         }
+        self.cluster = cluster
+        self.plans = plans
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// Starts checking. The first checks are spread evenly over one
+    /// interval, by the backends' positions.
+    public func start(group: any EventLoopGroup) {
+        let indices = plans.keys.sorted()
+        for (position, index) in indices.enumerated() {
+            let offset = Self.startOffset(position: position, of: indices.count, interval: plans[index]!.settings.interval)
+            schedule(index, on: group.next(), after: .nanoseconds(offset.nanoseconds))
+        }
+    }
+
+    /// When the check at `position` of `count` first runs: evenly spread
+    /// over one interval, as HAProxy spreads its servers' first checks.
+    package static func startOffset(position: Int, of count: Int, interval: Duration) -> Duration {
+        .nanoseconds(Int64(Double(interval.nanoseconds) * Double(position) / Double(max(count, 1))))
     }
 
     /// Stops scheduling checks; checks in flight finish and are ignored.
@@ -42,107 +125,84 @@ public final class ActiveHealthChecker: Sendable {
         for task in tasks { task.cancel() }
     }
 
+    /// How many state changes of each kind this checker has caused.
+    public var eventCounts: [ClusterEvent.Kind: Int] { counts.withLock { $0 } }
+
+    /// The kind of ICMP socket ping checks would use here, or why none can
+    /// be opened; for `fulcrum serve`'s startup line and tests.
+    public static func pingSocketKind() -> Result<String, SetupError> {
+        do {
+            return .success(try PingHealthProbe.socketKind().rawValue)
+        } catch {
+            return .failure(SetupError(description: error.description))
+        }
+    }
+
     private func schedule(_ index: Int, on loop: any EventLoop, after delay: TimeAmount) {
-        guard !state.withLock({ $0.stopped }) else { return }
         let task = loop.scheduleTask(in: delay) { [self] in
             check(index, on: loop).whenComplete { [self] result in
-                let outcome: CheckResult
+                let verdict: CheckVerdict
                 switch result {
-                case .success(let detail): outcome = .success(detail: detail)
-                case .failure(let error): outcome = .failure(reason: "\(error)")
+                case .success(let found): verdict = found
+                case .failure(let error): verdict = .fail("\(error)")
                 }
                 guard !state.withLock({ $0.stopped }) else { return }
-                for event in cluster.recordCheck(outcome, backend: index) {
-                    if event.kind == .down { logger.warning("\(event)") } else { logger.info("\(event)") }
-                }
-                var random = FastRandom()
-                let jitter = 0.9 + 0.2 * random.unit()
-                schedule(index, on: loop, after: .nanoseconds(Int64(Double(settings.interval.nanoseconds) * jitter)))
+                record(verdict, backend: index)
+                schedule(index, on: loop, after: nextDelay(index))
             }
         }
-        state.withLock { $0.tasks[index] = task }
+        let stopped = state.withLock { state in
+            if !state.stopped { state.tasks[index] = task }
+            return state.stopped
+        }
+        if stopped { task.cancel() }
     }
 
-    /// One check; succeeds with a short detail, fails with the reason.
-    private func check(_ index: Int, on loop: any EventLoop) -> EventLoopFuture<String> {
-        let backend = cluster.backends[index]
-        let timeout = TimeAmount.nanoseconds(settings.timeout.nanoseconds)
-        let type = settings.type
-        let request = "GET \(settings.path) HTTP/1.1\r\nHost: \(backend.address)\r\nUser-Agent: fulcrum-health\r\nConnection: close\r\n\r\n"
-        let promise = loop.makePromise(of: String.self)
-        let deadline = loop.scheduleTask(in: timeout) {
-            promise.fail(CheckFailure("timeout after \(self.settings.timeout)"))
+    /// Feeds a verdict to the cluster, then logs and counts what changed.
+    private func record(_ verdict: CheckVerdict, backend index: Int) {
+        var events = cluster.recordCheck(verdict.result, weightPercent: verdict.weightPercent, backend: index)
+        if let admin = verdict.admin {
+            events += cluster.setAdminState(admin, backend: index, reason: "agent check")
+        }
+        guard !events.isEmpty else { return }
+        counts.withLock { counts in
+            for event in events { counts[event.kind, default: 0] += 1 }
+        }
+        for event in events {
+            if event.kind == .down { logger.warning("\(event)") } else { logger.info("\(event)") }
+            observer?(event)
+        }
+    }
+
+    /// The delay before a backend's next check: the interval for its state,
+    /// within ±jitter.
+    private func nextDelay(_ index: Int) -> TimeAmount {
+        let settings = plans[index]!.settings
+        let health = cluster.health(of: index)
+        let base: Duration
+        if health.progress > 0 {
+            base = settings.fastInterval ?? settings.interval
+        } else if health.status == .down {
+            base = settings.downInterval ?? settings.interval
+        } else {
+            base = settings.interval
+        }
+        var random = FastRandom()
+        let spread = settings.jitterPercent / 100 * (2 * random.unit() - 1)
+        return .nanoseconds(Int64(Double(base.nanoseconds) * (1 + spread)))
+    }
+
+    /// One check, bounded by the timeout.
+    private func check(_ index: Int, on loop: any EventLoop) -> EventLoopFuture<CheckVerdict> {
+        let plan = plans[index]!
+        let promise = loop.makePromise(of: CheckVerdict.self)
+        let kind = plan.probe.kind
+        let timeout = plan.settings.timeout
+        let deadline = loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+            promise.fail(CheckFailure("\(kind) check: timeout after \(DurationText.format(timeout))"))
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
-        ClientBootstrap(group: loop)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                guard type == .http else { return channel.eventLoop.makeSucceededVoidFuture() }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(StatusLineReader(promise: promise))
-                }
-            }
-            .connect(host: backend.address.host, port: backend.address.port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    if type == .tcp {
-                        promise.succeed("connected")
-                        channel.close(promise: nil)
-                    } else {
-                        channel.writeAndFlush(channel.allocator.buffer(string: request), promise: nil)
-                        promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                    }
-                case .failure(let error):
-                    promise.fail(CheckFailure("connect: \(error)"))
-                }
-            }
+        plan.probe.run(plan.target, on: loop, promise: promise)
         return promise.futureResult
-    }
-}
-
-/// Why a check failed, shown to operators.
-struct CheckFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Reads an HTTP response's status line: 2xx and 3xx pass (HAProxy's and
-/// Envoy's default), anything else fails with `HTTP <code>`.
-private final class StatusLineReader: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let promise: EventLoopPromise<String>
-    private var buffer = ByteBuffer()
-
-    init(promise: EventLoopPromise<String>) { self.promise = promise }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
-        buffer.writeBuffer(&incoming)
-        guard let line = buffer.readableBytesView.firstRange(of: [13, 10]) else {
-            if buffer.readableBytes > 8192 { promise.fail(CheckFailure("status line too long")) }
-            return
-        }
-        let statusLine = String(decoding: buffer.readableBytesView[..<line.lowerBound], as: UTF8.self)
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let code = Int(parts[1]) else {
-            promise.fail(CheckFailure("not an HTTP response"))
-            return
-        }
-        if (200..<400).contains(code) {
-            promise.succeed("HTTP \(code)")
-        } else {
-            promise.fail(CheckFailure("HTTP \(code)"))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(CheckFailure("connection closed before a status line"))
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(CheckFailure("\(error)"))
-        context.close(promise: nil)
     }
 }

@@ -45,13 +45,22 @@ public final class FulcrumServer: Sendable {
             let cluster = try Cluster(name: config.name, backends: try config.makeBackends(), settings: config.makeSettings())
             clusters.append((config.name, cluster))
             targets[config.name] = HTTPRouting.Target(name: config.name, cluster: cluster, options: ProxyOptions(config))
-            logger.info(
-                "cluster",
-                metadata: [
-                    "cluster": "\(config.name)", "algorithm": "\(config.algorithm)",
-                    "backends": "\(cluster.backends.map { "\($0.id)=\($0.weight)\($0.isBackup ? " backup" : "")" }.joined(separator: ","))",
-                ]
-            )
+            logger.info("\(config.startupSummary)")
+        }
+        // Checkers are built before any listener binds, so a check that cannot
+        // run here (ping without an ICMP socket) fails startup cleanly.
+        var checkers: [ActiveHealthChecker] = []
+        for (config, (_, cluster)) in zip(configuration.clusters, clusters) {
+            var checks: [String: HealthCheckConfig] = [:]
+            for backend in config.backends {
+                checks[backend.name] = config.healthCheck(for: backend)
+            }
+            guard !checks.isEmpty else { continue }
+            do {
+                checkers.append(try ActiveHealthChecker(cluster: cluster, checks: checks, logger: logger))
+            } catch {
+                throw CoreError(code: .invalidSetting, message: error.description)
+            }
         }
         var listeners: [(String, Int)] = []
         var stops: [@Sendable (TimeAmount) async -> Void] = []
@@ -108,11 +117,7 @@ public final class FulcrumServer: Sendable {
                 for event in cluster.tick() { logger.warning("\(event)") }
             }
         }
-        var checkers: [ActiveHealthChecker] = []
-        for (config, (_, cluster)) in zip(configuration.clusters, clusters) {
-            guard let check = config.healthCheck else { continue }
-            checkers.append(ActiveHealthChecker(cluster: cluster, settings: check, group: group, logger: logger))
-        }
+        for checker in checkers { checker.start(group: group) }
         return FulcrumServer(clusters: clusters, listeners: listeners, stops: stops, ticker: ticker, checkers: checkers)
     }
 
