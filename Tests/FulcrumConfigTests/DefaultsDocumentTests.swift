@@ -29,7 +29,8 @@ struct DefaultsDocumentTests {
             "panic_threshold_percent:", "slow_start:", "window:", "aggression:", "min_weight_percent:",
             "outlier_detection:", "consecutive_gateway_failures:", "base_ejection_time:", "max_ejection_time:",
             "max_ejection_percent:", "health_check:", "type:", "interval:", "timeout:", "rise:", "fall:",
-            "client_header:", "client_idle:", "drain:",
+            "client_header:", "client_idle:", "drain:", "proxy_protocol:", "trusted:", "idle_timeout:",
+            "max_sessions:",
         ]
         for key in keys {
             #expect(document.contains(key), "the defaults document lacks \(key)")
