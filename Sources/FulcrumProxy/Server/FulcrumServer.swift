@@ -70,6 +70,7 @@ public final class FulcrumServer: Sendable {
                         port: listener.port,
                         cluster: target.cluster,
                         options: target.options,
+                        settings: TCPListenerSettings(listener: listener, cluster: configuration.cluster(named: name)),
                         group: group,
                         logger: logger
                     )
