@@ -97,7 +97,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "For hash and ip-hash: header:NAME, cookie:NAME, query:NAME or ip; with --mode tcp, ip (the default) or ip_port.")
     var hashKey: String?
 
-    @Option(help: "http (default), or tcp for an L4 listener.")
+    @Option(help: "http (default), or tcp or udp for an L4 listener.")
     var mode = "http"
 
     @Option(help: "With --mode tcp: send a PROXY protocol header (v1 or v2) to each backend connection.")
@@ -120,7 +120,9 @@ struct Serve: AsyncParsableCommand {
             try await serve(configFile: config)
             return
         }
-        guard mode == "http" || mode == "tcp" else { throw UsageError("--mode '\(mode)' is not known; use http or tcp") }
+        guard ["http", "tcp", "udp"].contains(mode) else {
+            throw UsageError("--mode '\(mode)' is not known; use http, tcp or udp")
+        }
         guard let listen else { throw UsageError("give --listen HOST:PORT (or --config FILE)") }
         let (host, port) = try ServeSetup.hostPort(listen, option: "--listen")
         guard !backends.isEmpty else { throw UsageError("give at least one --backend HOST:PORT[=WEIGHT]") }
@@ -145,7 +147,7 @@ struct Serve: AsyncParsableCommand {
         let (algorithm, hashKey) = try ServeSetup.parse(
             algorithm: algorithm,
             hashKey: l4.hashIncludesClientPort ? "ip" : hashKey,
-            tcp: mode == "tcp"
+            tcp: mode != "http"
         )
         let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: CPUBudget.eventLoopCount)
@@ -154,7 +156,19 @@ struct Serve: AsyncParsableCommand {
         let boundPort: Int
         let stop: () async -> Void
         do {
-            if mode == "tcp" {
+            if mode == "udp" {
+                var settings = UDPListenerSettings()
+                settings.hashIncludesClientPort = l4.hashIncludesClientPort
+                let server = try await UDPProxyServer.start(
+                    host: host,
+                    port: port,
+                    cluster: cluster,
+                    settings: settings,
+                    group: group,
+                    logger: logger
+                )
+                (boundPort, stop) = (server.port, { await server.stop() })
+            } else if mode == "tcp" {
                 let server = try await TCPProxyServer.start(
                     host: host,
                     port: port,
@@ -202,10 +216,13 @@ extension Serve {
             if sendProxyProtocol != nil || !trustedProxies.isEmpty {
                 throw UsageError("--send-proxy-protocol and --trusted-proxy go with --mode tcp")
             }
-            if hashKey == "ip_port" { throw UsageError("--hash-key ip_port goes with --mode tcp") }
+            if hashKey == "ip_port" { throw UsageError("--hash-key ip_port goes with --mode tcp or udp") }
             return settings
         }
         settings.hashIncludesClientPort = hashKey == "ip_port"
+        if mode == "udp" && (sendProxyProtocol != nil || !trustedProxies.isEmpty) {
+            throw UsageError("--send-proxy-protocol and --trusted-proxy go with --mode tcp, not udp")
+        }
         switch sendProxyProtocol {
         case nil: break
         case "v1": settings.sendProxyProtocol = .v1

@@ -82,21 +82,13 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private func pick() -> PickResult {
         var pick = PickContext(random: random, now: SystemClock().now)
         pick.tried = tried
-        pick.client = client?.address
         defer { random = pick.random }
-        guard let client, case .hash = cluster.settings.algorithm else { return reader.value.pick(&pick) }
-        // `hash` on an L4 listener hashes the client address, in network
-        // order, followed by the port in network order with `ip_port`.
-        return client.address.withBytes { address in
-            withUnsafeTemporaryAllocation(byteCount: address.count + 2, alignment: 1) { key in
-                key.copyMemory(from: address)
-                key[address.count] = UInt8(client.port >> 8)
-                key[address.count + 1] = UInt8(truncatingIfNeeded: client.port)
-                let length = settings.hashIncludesClientPort ? address.count + 2 : address.count
-                pick.hashKey = UnsafeRawBufferPointer(rebasing: key[..<length])
-                return reader.value.pick(&pick)
-            }
-        }
+        return reader.value.pickL4(
+            &pick,
+            client: client,
+            includePort: settings.hashIncludesClientPort,
+            algorithm: cluster.settings.algorithm
+        )
     }
 
     private func connect(context: ChannelHandlerContext) {

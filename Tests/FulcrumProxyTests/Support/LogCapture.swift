@@ -85,15 +85,10 @@ final class LogCapture: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(
-            level: Logger.Level,
-            message: Logger.Message,
-            metadata: Logger.Metadata?,
-            source: String,
-            file: String,
-            function: String,
-            line: UInt
-        ) {
+        func log(event: LogEvent) {
+            let metadata = event.metadata
+            let level = event.level
+            let message = event.message
             let merged = self.metadata.merging(metadata ?? [:]) { $1 }
             capture.append(Line(level: level, message: "\(message)", metadata: merged.mapValues { "\($0)" }))
         }
