@@ -94,11 +94,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The algorithm: \(BalancingAlgorithm.acceptedNames).")
     var algorithm = "round-robin"
 
-    @Option(help: "For hash and ip-hash: header:NAME, cookie:NAME, query:NAME or ip.")
+    @Option(help: "For hash and ip-hash: header:NAME, cookie:NAME, query:NAME or ip; with --mode tcp, ip (the default) or ip_port.")
     var hashKey: String?
 
-    @Option(help: "http (default) or tcp for an L4 listener.")
+    @Option(help: "http (default), or tcp or udp for an L4 listener.")
     var mode = "http"
+
+    @Option(help: "With --mode tcp: send a PROXY protocol header (v1 or v2) to each backend connection.")
+    var sendProxyProtocol: String?
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "With --mode tcp: accept PROXY protocol headers from this network (CIDR); repeat for each. Other sources are closed."
+    )
+    var trustedProxies: [String] = []
 
     @Option(help: "Write an access log line per request: combined or json. Default: none.")
     var accessLog: String?
@@ -111,7 +120,9 @@ struct Serve: AsyncParsableCommand {
             try await serve(configFile: config)
             return
         }
-        guard mode == "http" || mode == "tcp" else { throw UsageError("--mode '\(mode)' is not known; use http or tcp") }
+        guard ["http", "tcp", "udp"].contains(mode) else {
+            throw UsageError("--mode '\(mode)' is not known; use http, tcp or udp")
+        }
         guard let listen else { throw UsageError("give --listen HOST:PORT (or --config FILE)") }
         let (host, port) = try ServeSetup.hostPort(listen, option: "--listen")
         guard !backends.isEmpty else { throw UsageError("give at least one --backend HOST:PORT[=WEIGHT]") }
@@ -132,7 +143,12 @@ struct Serve: AsyncParsableCommand {
             }
             format = parsed
         }
-        let (algorithm, hashKey) = try ServeSetup.parse(algorithm: algorithm, hashKey: hashKey, tcp: mode == "tcp")
+        let l4 = try l4Settings()
+        let (algorithm, hashKey) = try ServeSetup.parse(
+            algorithm: algorithm,
+            hashKey: l4.hashIncludesClientPort ? "ip" : hashKey,
+            tcp: mode != "http"
+        )
         let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: CPUBudget.eventLoopCount)
         var logger = Logger(label: "fulcrum.proxy")
@@ -140,12 +156,25 @@ struct Serve: AsyncParsableCommand {
         let boundPort: Int
         let stop: () async -> Void
         do {
-            if mode == "tcp" {
+            if mode == "udp" {
+                var settings = UDPListenerSettings()
+                settings.hashIncludesClientPort = l4.hashIncludesClientPort
+                let server = try await UDPProxyServer.start(
+                    host: host,
+                    port: port,
+                    cluster: cluster,
+                    settings: settings,
+                    group: group,
+                    logger: logger
+                )
+                (boundPort, stop) = (server.port, { await server.stop() })
+            } else if mode == "tcp" {
                 let server = try await TCPProxyServer.start(
                     host: host,
                     port: port,
                     cluster: cluster,
                     options: ServeSetup.options(hashKey: hashKey),
+                    settings: l4,
                     group: group,
                     logger: logger
                 )
@@ -180,6 +209,40 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The quick form's L4 options, checked.
+    private func l4Settings() throws -> TCPListenerSettings {
+        var settings = TCPListenerSettings()
+        guard mode != "http" else {
+            if sendProxyProtocol != nil || !trustedProxies.isEmpty {
+                throw UsageError("--send-proxy-protocol and --trusted-proxy go with --mode tcp")
+            }
+            if hashKey == "ip_port" { throw UsageError("--hash-key ip_port goes with --mode tcp or udp") }
+            return settings
+        }
+        settings.hashIncludesClientPort = hashKey == "ip_port"
+        if mode == "udp" && (sendProxyProtocol != nil || !trustedProxies.isEmpty) {
+            throw UsageError("--send-proxy-protocol and --trusted-proxy go with --mode tcp, not udp")
+        }
+        switch sendProxyProtocol {
+        case nil: break
+        case "v1": settings.sendProxyProtocol = .v1
+        case "v2": settings.sendProxyProtocol = .v2
+        case let other?: throw UsageError("--send-proxy-protocol '\(other)' is not known; use v1 or v2")
+        }
+        if !trustedProxies.isEmpty {
+            settings.proxyProtocolTrusted = try trustedProxies.map { text in
+                switch IPNetwork.parse(text) {
+                case .success(let network): return network
+                case .failure(.hostBitsSet(let suggestion)):
+                    throw UsageError("--trusted-proxy '\(text)' has host bits set; did you mean \(suggestion)?")
+                case .failure:
+                    throw UsageError("--trusted-proxy '\(text)' is not a network such as 10.0.0.0/8 or fd00::/8")
+                }
+            }
+        }
+        return settings
+    }
+
     /// Runs every listener of a configuration file until SIGINT or SIGTERM.
     /// A file with problems prints each one (file:line:column: key path:
     /// found …; expected …) and exits 1, as `fulcrum validate` does.

@@ -79,7 +79,7 @@ struct ValidateCLITests {
                 "\(path):5:14: routes[0].cluster: found 'nowhere'; expected the name of a cluster defined under clusters: api",
                 "\(path):8:5: clusters.api: found unknown key 'algoritm'; expected one of algorithm, hash_key, hash_method, "
                     + "hash_bound, backends, timeouts, retries, retry_budget_percent, panic_threshold_percent, slow_start, "
-                    + "outlier_detection, health_check; did you mean 'algorithm'?",
+                    + "outlier_detection, health_check, proxy_protocol; did you mean 'algorithm'?",
                 "\(path):10:44: clusters.api.backends[0].weight: found -3; expected a whole number from 0 to 256",
             ]
         )

@@ -49,7 +49,7 @@ struct ConfigErrorTests {
                 "fulcrum.yaml:2:11: listeners[0].port: found 70000; expected a whole number from 1 to 65535",
                 "fulcrum.yaml:3:15: listeners[0].protocol: found 'htp'; expected one of http, tcp, udp; did you mean 'http'?",
                 "fulcrum.yaml:5:14: routes[0].cluster: found 'apii'; expected the name of a cluster defined under clusters: api; did you mean 'api'?",
-                "fulcrum.yaml:8:5: clusters.api: found unknown key 'algoritm'; expected one of algorithm, hash_key, hash_method, hash_bound, backends, timeouts, retries, retry_budget_percent, panic_threshold_percent, slow_start, outlier_detection, health_check; did you mean 'algorithm'?",
+                "fulcrum.yaml:8:5: clusters.api: found unknown key 'algoritm'; expected one of algorithm, hash_key, hash_method, hash_bound, backends, timeouts, retries, retry_budget_percent, panic_threshold_percent, slow_start, outlier_detection, health_check, proxy_protocol; did you mean 'algorithm'?",
                 "fulcrum.yaml:9:14: clusters.api.retries: found 'many'; expected a whole number from 0 to 100",
                 "fulcrum.yaml:11:18: clusters.api.backends[0].address: found '127.0.0.1'; expected host:port, such as 10.0.0.1:8080 or api.internal:80, with IPv6 in brackets such as [::1]:8080; add the port, such as :8080",
                 "fulcrum.yaml:13:10: timeouts.drain: found 30; expected a duration such as 500ms, 2s, 1m or 1h30m, or 0s; add a unit, such as 30s",
@@ -211,7 +211,7 @@ struct ConfigErrorTests {
                     backends: [ 10.0.0.1:80 ]
                 """
             ) == [
-                "fulcrum.yaml:4:5: clusters.a.hash_key: found nothing; expected header:NAME, cookie:NAME, query:NAME, ip or path, with algorithm hash (required)",
+                "fulcrum.yaml:4:5: clusters.a.hash_key: found nothing; expected header:NAME, cookie:NAME, query:NAME, ip, ip_port or path, with algorithm hash (required)",
                 "fulcrum.yaml:7:15: clusters.b.hash_key: found hash_key with algorithm round-robin; expected hash_key, hash_method and hash_bound only with algorithm hash",
                 "fulcrum.yaml:8:17: clusters.b.hash_bound: found hash_bound with algorithm round-robin; expected hash_key, hash_method and hash_bound only with algorithm hash",
             ]
@@ -573,8 +573,8 @@ struct ConfigErrorTests {
                 clusters: { c: { backends: [ 10.0.0.1:80 ] } }
                 """
             ) == [
-                "fulcrum.yaml:3:5: listeners[0]: found unknown key 'defualt_cluster'; expected one of name, address, port, protocol, default_cluster; did you mean 'default_cluster'?",
-                "fulcrum.yaml:4:5: listeners[0]: found unknown key 'colour'; expected one of name, address, port, protocol, default_cluster",
+                "fulcrum.yaml:3:5: listeners[0]: found unknown key 'defualt_cluster'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions; did you mean 'default_cluster'?",
+                "fulcrum.yaml:4:5: listeners[0]: found unknown key 'colour'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions",
             ]
         )
     }

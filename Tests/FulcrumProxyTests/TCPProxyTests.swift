@@ -1,6 +1,7 @@
 import Foundation
 import FulcrumCore
 import FulcrumProxy
+import Logging
 import NIOCore
 import NIOPosix
 import Testing
@@ -14,7 +15,9 @@ struct TCPFixture {
     static func start(
         backends count: Int = 3,
         extraAddresses: [BackendAddress] = [],
-        algorithm: BalancingAlgorithm = .roundRobin
+        algorithm: BalancingAlgorithm = .roundRobin,
+        settings listenerSettings: TCPListenerSettings = TCPListenerSettings(),
+        logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPFixture {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var backends: [DemoTCPBackend] = []
@@ -26,7 +29,14 @@ struct TCPFixture {
         settings.outlierDetection.consecutiveGatewayFailures = 0
         let addresses = backends.map { BackendAddress(host: "127.0.0.1", port: $0.port) } + extraAddresses
         let cluster = try Cluster(name: "tcp", backends: try addresses.map { try Backend(address: $0) }, settings: settings)
-        let proxy = try await TCPProxyServer.start(host: "127.0.0.1", port: 0, cluster: cluster, group: group)
+        let proxy = try await TCPProxyServer.start(
+            host: "127.0.0.1",
+            port: 0,
+            cluster: cluster,
+            settings: listenerSettings,
+            group: group,
+            logger: logger
+        )
         return TCPFixture(group: group, backends: backends, proxy: proxy)
     }
 
@@ -92,6 +102,134 @@ struct TCPProxyTests {
             names.insert(String(answer.split(separator: "\n").first ?? ""))
         }
         #expect(names.count == 1)
+    }
+}
+
+@Suite("TCP proxy: PROXY protocol, hashing, idle timeout, per-connection log", .serialized)
+struct TCPProxyL4Tests {
+    static let loopback = [try! IPNetwork.parse("127.0.0.0/8").get()]
+
+    /// The name of the backend that answered: the greeting line.
+    static func backendName(_ answer: String) -> String { String(answer.split(separator: "\n").first ?? "") }
+
+    @Test("A trusted source's PROXY header is stripped, and the client it names is sent on in our own header")
+    func acceptAndSend() async throws {
+        var settings = TCPListenerSettings()
+        settings.proxyProtocolTrusted = Self.loopback
+        settings.sendProxyProtocol = .v1
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings)
+        defer { Task { await fixture.stop() } }
+        let header = "PROXY TCP4 203.0.113.7 198.51.100.1 5000 80\r\n"
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array((header + "hello\n").utf8), halfClose: true)
+        // The echo backend returns what it received: our header, then the payload.
+        #expect(answer == "tcp-1\n" + header + "hello\nbye tcp-1\n")
+    }
+
+    @Test("Without a header, or from an untrusted source, the connection is closed and no backend sees it")
+    func refusals() async throws {
+        var settings = TCPListenerSettings()
+        settings.proxyProtocolTrusted = Self.loopback
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings)
+        defer { Task { await fixture.stop() } }
+        #expect(try rawExchange(port: fixture.proxy.port, bytes: Array("hello\n".utf8), halfClose: true) == "")
+
+        var untrusted = TCPListenerSettings()
+        untrusted.proxyProtocolTrusted = [try IPNetwork.parse("10.0.0.0/8").get()]
+        let other = try await TCPFixture.start(backends: 1, settings: untrusted)
+        defer { Task { await other.stop() } }
+        let header = "PROXY TCP4 203.0.113.7 198.51.100.1 5000 80\r\nhello\n"
+        #expect(try rawExchange(port: other.proxy.port, bytes: Array(header.utf8), halfClose: true) == "")
+        #expect(fixture.proxy.cluster.backends[0].load.pickCount == 0)
+        #expect(other.proxy.cluster.backends[0].load.pickCount == 0)
+    }
+
+    @Test("v2 to backends: the header carries the client's real address and port")
+    func sendV2() async throws {
+        var settings = TCPListenerSettings()
+        settings.sendProxyProtocol = .v2
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings)
+        defer { Task { await fixture.stop() } }
+        let fd = try connectLoopback(port: fixture.proxy.port)
+        defer { close(fd) }
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let clientPort = UInt16(bigEndian: local.sin_port)
+        sendAll(fd, Array("x".utf8))
+        shutdown(fd, Int32(SHUT_WR))
+        let answer = receiveAll(fd)
+        let expected =
+            Array("tcp-1\n".utf8) + ProxyHeader.v2Signature + [0x21, 0x11, 0x00, 0x0C, 127, 0, 0, 1, 127, 0, 0, 1]
+            + [UInt8(clientPort >> 8), UInt8(clientPort & 0xFF)]
+            + [UInt8(fixture.proxy.port >> 8), UInt8(fixture.proxy.port & 0xFF)] + Array("xbye tcp-1\n".utf8)
+        #expect(answer == expected)
+    }
+
+    @Test("ip-hash balances on the address a PROXY header carries")
+    func ipHashOnCarriedAddress() async throws {
+        var settings = TCPListenerSettings()
+        settings.proxyProtocolTrusted = Self.loopback
+        let fixture = try await TCPFixture.start(algorithm: .ipHash(prefix24: false), settings: settings)
+        defer { Task { await fixture.stop() } }
+        var placements: [Int: String] = [:]
+        for round in 0..<2 {
+            for host in 1...16 {
+                let header = "PROXY TCP4 203.0.113.\(host) 198.51.100.1 \(5000 + round) 80\r\n"
+                let name = Self.backendName(
+                    try rawExchange(port: fixture.proxy.port, bytes: Array(header.utf8), halfClose: true)
+                )
+                if let first = placements[host] {
+                    #expect(first == name, "client 203.0.113.\(host) moved")
+                } else {
+                    placements[host] = name
+                }
+            }
+        }
+        #expect(Set(placements.values).count == 3)
+    }
+
+    @Test("hash on ip keeps one client on one backend; on ip_port its connections spread")
+    func hashIPAndPort() async throws {
+        let ring = BalancingAlgorithm.hash(method: .ring, bound: nil)
+        let byIP = try await TCPFixture.start(algorithm: ring)
+        defer { Task { await byIP.stop() } }
+        var settings = TCPListenerSettings()
+        settings.hashIncludesClientPort = true
+        let byPort = try await TCPFixture.start(algorithm: ring, settings: settings)
+        defer { Task { await byPort.stop() } }
+        var ipNames: Set<String> = []
+        var portNames: Set<String> = []
+        for _ in 0..<24 {
+            ipNames.insert(Self.backendName(try rawExchange(port: byIP.proxy.port, bytes: [], halfClose: true)))
+            portNames.insert(Self.backendName(try rawExchange(port: byPort.proxy.port, bytes: [], halfClose: true)))
+        }
+        #expect(ipNames.count == 1)
+        #expect(portNames.count == 3)
+    }
+
+    @Test("A quiet connection is closed at the idle timeout, and the log line says so with bytes and backend")
+    func idleTimeoutAndLogLine() async throws {
+        let capture = LogCapture()
+        var settings = TCPListenerSettings()
+        settings.idleTimeout = .milliseconds(300)
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings, logger: capture.logger)
+        defer { Task { await fixture.stop() } }
+        let start = ContinuousClock.now
+        // No half-close: only the idle timeout can end this exchange.
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("ping\n".utf8), halfClose: false)
+        #expect(answer == "tcp-1\nping\n")
+        #expect(ContinuousClock.now - start < .seconds(4))
+        let line = try #require(await capture.next("connection closed"))
+        #expect(line.metadata["end"] == "idle timeout")
+        #expect(line.metadata["bytes_in"] == "5")
+        #expect(line.metadata["bytes_out"] == "11")
+        #expect(line.metadata["backend"] == fixture.proxy.cluster.backends[0].id)
+        #expect(line.metadata["client"]?.hasPrefix("127.0.0.1:") == true)
+        #expect(Int(line.metadata["duration_ms"] ?? "") ?? 0 >= 300)
+        let load = fixture.proxy.cluster.backends[0].load
+        #expect(load.bytesIn == 5 && load.bytesOut == 11 && load.connectionsClosed == 1)
     }
 }
 

@@ -6,7 +6,10 @@ extension ConfigReader {
     static let clusterKeys = [
         "algorithm", "hash_key", "hash_method", "hash_bound", "backends", "timeouts", "retries",
         "retry_budget_percent", "panic_threshold_percent", "slow_start", "outlier_detection", "health_check",
+        "proxy_protocol",
     ]
+    /// `hash_key` for clusters: the request keys, plus `ip_port` for L4.
+    static let clusterHashKeySyntax = "header:NAME, cookie:NAME, query:NAME, ip, ip_port or path"
     static let backendKeys = ["address", "name", "weight", "backup", "max_in_flight", "health_check"]
     static let healthCheckKeys = [
         "type", "method", "path", "host", "expect_status", "expect_body", "expect_body_regex", "required",
@@ -58,8 +61,13 @@ extension ConfigReader {
         var bound: Double?
         var methodEntry: Entry?
         if algorithmName == "hash" {
-            if let e = require(fields, "hash_key", expected: "\(RequestKey.syntax), with algorithm hash") {
-                cluster.hashKey = requestKey(e)
+            if let e = require(fields, "hash_key", expected: "\(Self.clusterHashKeySyntax), with algorithm hash") {
+                if case .scalar(let scalar) = e.node, scalar.string == "ip_port" {
+                    cluster.hashKey = .clientIP
+                    cluster.hashIncludesClientPort = true
+                } else {
+                    cluster.hashKey = requestKey(e)
+                }
             }
             if let e = fields["hash_method"], let name = choice(e, from: ClusterConfig.hashMethods.map(\.rawValue)) {
                 method = HashAlgorithm(rawValue: name)!
@@ -120,6 +128,11 @@ extension ConfigReader {
         if let e = fields["panic_threshold_percent"], let value = percent(e) { cluster.panicThresholdPercent = value }
         if let e = fields["slow_start"] { cluster.slowStart = readSlowStart(e) }
         if let e = fields["outlier_detection"] { cluster.outlierDetection = readOutlierDetection(e) }
+        if let e = fields["proxy_protocol"],
+            let name = choice(e, from: ClusterConfig.ProxyProtocolSend.allCases.map(\.rawValue))
+        {
+            cluster.proxyProtocol = ClusterConfig.ProxyProtocolSend(rawValue: name)!
+        }
         return cluster
     }
 

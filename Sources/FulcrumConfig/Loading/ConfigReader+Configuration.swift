@@ -72,7 +72,10 @@ extension ConfigReader {
 
     // MARK: Listeners
 
-    static let listenerKeys = ["name", "address", "port", "protocol", "default_cluster"]
+    static let listenerKeys = [
+        "name", "address", "port", "protocol", "default_cluster", "proxy_protocol", "trusted", "idle_timeout",
+        "max_sessions",
+    ]
 
     mutating func readListeners(_ root: Fields, clusterNames: [String]?) -> [ListenerConfig] {
         let expected = "a list of listeners, each with at least a port"
@@ -122,6 +125,7 @@ extension ConfigReader {
                 checkCluster(name, at: e, known: clusterNames)
                 listener.defaultCluster = name
             }
+            readL4Settings(fields, into: &listener)
             listener.name = ListenerConfig.defaultName(address: listener.address, port: listener.port)
             var nameEntry = Entry(node: item.node, path: item.path, position: item.position)
             if let e = fields["name"], let name = string(e, expected: "a listener name") {

@@ -10,6 +10,14 @@ public struct ClusterConfig: Sendable, Hashable {
     public var algorithm: BalancingAlgorithm
     /// What `hash` hashes; required with it, and only allowed with it.
     public var hashKey: RequestKey?
+    /// `hash_key: ip_port`: with `hashKey` `.clientIP`, the client's port is
+    /// hashed too, so one client's connections (or UDP flows) spread over
+    /// the backends instead of all landing on one. It is a flag rather than
+    /// a ``RequestKey`` case because it means something only per connection.
+    public var hashIncludesClientPort: Bool
+    /// The PROXY protocol header sent at the start of every backend
+    /// connection, so the backend sees the client's address. Default off.
+    public var proxyProtocol: ProxyProtocolSend
     /// At least one, with unique names and at least one weight above 0.
     public var backends: [BackendConfig]
     /// Upstream timeouts.
@@ -36,6 +44,19 @@ public struct ClusterConfig: Sendable, Hashable {
         backend.healthCheck ?? healthCheck
     }
 
+    /// What a cluster writes before the payload of each backend connection.
+    public enum ProxyProtocolSend: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// Nothing: the backend sees the balancer's address.
+        case off
+        /// The text header (`PROXY TCP4 …\r\n`), for backends that only read v1.
+        case v1
+        /// The binary header, which every current receiver reads and which
+        /// also carries UDP flows.
+        case v2
+
+        public var description: String { rawValue }
+    }
+
     /// The hash method when `algorithm: hash` gives none.
     public static let defaultHashMethod = HashAlgorithm.ring
     /// The methods `hash_method` accepts.
@@ -50,6 +71,8 @@ public struct ClusterConfig: Sendable, Hashable {
         name: String,
         algorithm: BalancingAlgorithm = .roundRobin,
         hashKey: RequestKey? = nil,
+        hashIncludesClientPort: Bool = false,
+        proxyProtocol: ProxyProtocolSend = .off,
         backends: [BackendConfig] = [],
         timeouts: UpstreamTimeouts = .defaults,
         retries: Int = 2,
@@ -62,6 +85,8 @@ public struct ClusterConfig: Sendable, Hashable {
         self.name = name
         self.algorithm = algorithm
         self.hashKey = hashKey
+        self.hashIncludesClientPort = hashIncludesClientPort
+        self.proxyProtocol = proxyProtocol
         self.backends = backends
         self.timeouts = timeouts
         self.retries = retries

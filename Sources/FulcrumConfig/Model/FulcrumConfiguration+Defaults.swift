@@ -34,6 +34,15 @@ extension FulcrumConfiguration {
         )
         doc.line(2, "# name: \(listener.name)", "default: address:port; unique")
         doc.line(2, "# default_cluster: \(cluster.name)", "for requests no route matches; without it, 404")
+        doc.line(2, "# proxy_protocol: accept", "off by default; http and tcp: read a PROXY v1/v2 header")
+        doc.line(2, "# trusted: [10.0.0.0/8]", "required with accept; other sources are closed")
+        doc.line(
+            2,
+            "# idle_timeout: \(d(ListenerConfig.defaultIdleTimeout(for: .tcp)))",
+            "tcp and udp: close after this long without bytes; udp's default is "
+                + d(ListenerConfig.defaultIdleTimeout(for: .udp))
+        )
+        doc.line(2, "# max_sessions: \(ListenerConfig.defaultMaxSessions)", "udp: the most client flows at once")
         doc.blank()
         doc.line(0, "routes:", "evaluated in order; the first that matches wins")
         doc.line(1, "- cluster: \(cluster.name)", "required: cluster, or split")
@@ -63,7 +72,7 @@ extension FulcrumConfiguration {
         doc.line(0, "clusters:", "at least one")
         doc.line(1, "\(cluster.name):", "the cluster's name")
         doc.line(2, "algorithm: \(cluster.algorithm.name)", BalancingAlgorithm.acceptedNames)
-        doc.line(2, "# hash_key: header:X-User", "required with hash: \(RequestKey.syntax)")
+        doc.line(2, "# hash_key: header:X-User", "required with hash: \(ConfigReader.clusterHashKeySyntax)")
         doc.line(
             2,
             "# hash_method: \(ClusterConfig.defaultHashMethod)",
@@ -112,6 +121,12 @@ extension FulcrumConfiguration {
             3,
             "max_ejection_percent: \(cluster.outlierDetection.maxEjectionPercent)",
             "the most of the cluster ejected at once"
+        )
+        doc.line(
+            2,
+            "proxy_protocol: \(cluster.proxyProtocol)",
+            "send a PROXY header to backends: "
+                + ClusterConfig.ProxyProtocolSend.allCases.map(\.rawValue).joined(separator: ", ")
         )
         doc.line(2, "# health_check:", "active checks; off by default")
         doc.line(

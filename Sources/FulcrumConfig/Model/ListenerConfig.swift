@@ -1,3 +1,5 @@
+import FulcrumCore
+
 /// An address and port where clients connect.
 public struct ListenerConfig: Sendable, Hashable {
     /// The protocol a listener speaks.
@@ -26,17 +28,54 @@ public struct ListenerConfig: Sendable, Hashable {
     public var `protocol`: ListenerProtocol
     /// The cluster for requests no route matches; `nil` answers them 404.
     public var defaultCluster: String?
+    /// The load balancers in front that may send a PROXY protocol header
+    /// (`proxy_protocol: accept` with `trusted: [CIDR, …]`), or `nil` (the
+    /// default) for none. When set, every connection must come from one of
+    /// these networks and start with a header; others are closed, because a
+    /// listener that also took connections without a header would let any
+    /// client claim any address.
+    public var proxyProtocolTrusted: [IPNetwork]?
+    /// How long a `tcp` connection or `udp` flow may pass no bytes before it
+    /// is closed; `nil` takes the protocol's default (``defaultIdleTimeout(for:)``).
+    public var idleTimeout: Duration?
+    /// For `udp`: the most client flows at once. A datagram that would open
+    /// one more is dropped (and logged, at most once a second). Default 10,000.
+    public var maxSessions: Int
 
     /// The defaults, with port 8080 standing in for the required port.
     public static var defaults: Self { .init(port: 8080) }
+
+    /// The default of `max_sessions`: at ~1 KiB of state per flow, a bound
+    /// that a flood of spoofed sources cannot turn into memory trouble.
+    public static let defaultMaxSessions = 10_000
+    /// The range `max_sessions` accepts.
+    public static let maxSessionsRange = 1...1_000_000
+
+    /// The idle timeout of a protocol when `idle_timeout` is not given:
+    /// 1 h for tcp (Envoy's tcp_proxy default; L4 clients such as database
+    /// pools keep quiet connections open on purpose), 60 s for udp (Envoy's
+    /// udp_proxy default; a flow has no close, so idleness is its only end).
+    /// HTTP listeners use the global `timeouts.client_idle` instead.
+    public static func defaultIdleTimeout(for protocol: ListenerProtocol) -> Duration {
+        `protocol` == .udp ? .seconds(60) : .seconds(3600)
+    }
+
+    /// The idle timeout in effect.
+    public var effectiveIdleTimeout: Duration { idleTimeout ?? Self.defaultIdleTimeout(for: `protocol`) }
 
     public init(
         name: String? = nil,
         address: String = "0.0.0.0",
         port: Int,
         protocol: ListenerProtocol = .http,
-        defaultCluster: String? = nil
+        defaultCluster: String? = nil,
+        proxyProtocolTrusted: [IPNetwork]? = nil,
+        idleTimeout: Duration? = nil,
+        maxSessions: Int = ListenerConfig.defaultMaxSessions
     ) {
+        self.proxyProtocolTrusted = proxyProtocolTrusted
+        self.idleTimeout = idleTimeout
+        self.maxSessions = maxSessions
         self.address = address
         self.port = port
         self.protocol = `protocol`

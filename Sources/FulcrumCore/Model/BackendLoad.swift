@@ -20,6 +20,10 @@ public final class BackendLoad: Sendable {
     /// backend, so that a success (the common case) knows without taking
     /// the cluster's lock that there is no streak to reset.
     private let failureStreak = Atomic<Bool>(false)
+    private let bytesInCount = Atomic<Int>(0)
+    private let bytesOutCount = Atomic<Int>(0)
+    private let closedConnections = Atomic<Int>(0)
+    private let connectionNanoseconds = Atomic<Int>(0)
 
     init() {}
 
@@ -28,6 +32,25 @@ public final class BackendLoad: Sendable {
 
     func setFailureStreak(_ open: Bool) {
         failureStreak.store(open, ordering: .relaxed)
+    }
+
+    /// Client bytes relayed to this backend by L4 listeners.
+    public var bytesIn: Int { bytesInCount.load(ordering: .relaxed) }
+    /// Backend bytes relayed back to clients by L4 listeners.
+    public var bytesOut: Int { bytesOutCount.load(ordering: .relaxed) }
+    /// L4 connections (and UDP flows) to this backend that have ended.
+    public var connectionsClosed: Int { closedConnections.load(ordering: .relaxed) }
+    /// The summed lifetime of those connections; with ``connectionsClosed``
+    /// it gives the mean duration without keeping a histogram per backend.
+    public var connectionTime: Duration { .nanoseconds(connectionNanoseconds.load(ordering: .relaxed)) }
+
+    /// Counts one ended L4 connection or flow: an exporter reads totals
+    /// here instead of parsing the per-connection log line.
+    public func recordConnection(bytesIn: Int, bytesOut: Int, duration: Duration) {
+        bytesInCount.add(bytesIn, ordering: .relaxed)
+        bytesOutCount.add(bytesOut, ordering: .relaxed)
+        closedConnections.add(1, ordering: .relaxed)
+        connectionNanoseconds.add(Int(clamping: duration.nanoseconds), ordering: .relaxed)
     }
 
     /// Requests or connections in flight now.

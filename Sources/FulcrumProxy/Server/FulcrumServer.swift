@@ -68,17 +68,13 @@ public final class FulcrumServer: Sendable {
             for listener in configuration.listeners {
                 switch listener.protocol {
                 case .tcp:
-                    guard let name = listener.defaultCluster, let target = targets[name] else {
-                        throw CoreError(
-                            code: .invalidCluster,
-                            message: "tcp listener '\(listener.name)' needs default_cluster naming a cluster"
-                        )
-                    }
+                    let (name, target) = try l4Target(of: listener, in: targets)
                     let server = try await TCPProxyServer.start(
                         host: listener.address,
                         port: listener.port,
                         cluster: target.cluster,
                         options: target.options,
+                        settings: TCPListenerSettings(listener: listener, cluster: configuration.cluster(named: name)),
                         group: group,
                         logger: logger
                     )
@@ -99,11 +95,18 @@ public final class FulcrumServer: Sendable {
                     )
                     listeners.append((listener.name, server.port))
                     stops.append { timeout in await server.drain(timeout: timeout) }
-                default:
-                    throw CoreError(
-                        code: .invalidCluster,
-                        message: "listener '\(listener.name)': protocol \(listener.protocol) is not available yet"
+                case .udp:
+                    let (name, target) = try l4Target(of: listener, in: targets)
+                    let server = try await UDPProxyServer.start(
+                        host: listener.address,
+                        port: listener.port,
+                        cluster: target.cluster,
+                        settings: UDPListenerSettings(listener: listener, cluster: configuration.cluster(named: name)),
+                        group: group,
+                        logger: logger
                     )
+                    listeners.append((listener.name, server.port))
+                    stops.append { _ in await server.stop() }
                 }
                 logger.info("listening", metadata: ["listener": "\(listener.name)", "port": "\(listeners.last!.1)"])
             }
@@ -119,6 +122,20 @@ public final class FulcrumServer: Sendable {
         }
         for checker in checkers { checker.start(group: group) }
         return FulcrumServer(clusters: clusters, listeners: listeners, stops: stops, ticker: ticker, checkers: checkers)
+    }
+
+    /// An L4 listener's cluster: its `default_cluster`, which it must name.
+    private static func l4Target(
+        of listener: ListenerConfig,
+        in targets: [String: HTTPRouting.Target]
+    ) throws -> (String, HTTPRouting.Target) {
+        guard let name = listener.defaultCluster, let target = targets[name] else {
+            throw CoreError(
+                code: .invalidCluster,
+                message: "\(listener.protocol) listener '\(listener.name)' needs default_cluster naming a cluster"
+            )
+        }
+        return (name, target)
     }
 
     /// Stops accepting on every listener and drains HTTP listeners: idle

@@ -11,6 +11,8 @@ final class GlueHandler {
     private var pendingRead = false
     /// Bytes this side has read (and so passed to its partner).
     private(set) var bytesRead = 0
+    /// Whether an `IdleStateHandler` before this one ended the connection.
+    private(set) var closedForIdleness = false
 
     private init() {}
 
@@ -82,6 +84,10 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             partner?.partnerWriteEOF()
+        } else if event is IdleStateHandler.IdleStateEvent {
+            closedForIdleness = true
+            context.close(promise: nil)
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -1,0 +1,207 @@
+import FulcrumCore
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Connects one client connection to a backend, retrying failed connects on
+/// other backends, then glues the two together and logs the connection when
+/// both sides have closed.
+///
+/// Behind a load balancer that sends PROXY protocol, the connect waits for
+/// the ``ProxyProtocolClientAddress`` event, so that `ip-hash`, `hash` and
+/// the log see the real client rather than the balancer in front.
+final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let cluster: Cluster
+    private let reader: NIOLoopBoundBox<SnapshotReader>
+    private let options: ProxyOptions
+    private let settings: TCPListenerSettings
+    private let logger: Logger
+    private var random = FastRandom()
+    private var tried = TriedBackends()
+    private var attempts = 0
+    private var connecting = false
+    /// Whom the connection speaks for, and where it arrived: the socket's
+    /// ends, or what a PROXY header said. They feed balancing, the log line
+    /// and the header sent to backends.
+    private var client: ProxyEndpoint?
+    private var destination: ProxyEndpoint?
+    /// Bytes and end-of-input that arrived before the relay was in place:
+    /// with `autoRead` off NIO reads nothing, except that on a peer's FIN it
+    /// drains the socket at once, so a short request and its FIN can arrive
+    /// here. They are replayed to the backend once connected.
+    private var early: [ByteBuffer] = []
+    private var earlyEOF = false
+
+    init(
+        cluster: Cluster,
+        reader: NIOLoopBoundBox<SnapshotReader>,
+        options: ProxyOptions,
+        settings: TCPListenerSettings,
+        logger: Logger
+    ) {
+        self.cluster = cluster
+        self.reader = reader
+        self.options = options
+        self.settings = settings
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        client = context.channel.remoteAddress.flatMap(ProxyEndpoint.init)
+        destination = context.channel.localAddress.flatMap(ProxyEndpoint.init)
+        if settings.proxyProtocolTrusted == nil { startConnecting(context: context) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        early.append(unwrapInboundIn(data))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let carried = event as? ProxyProtocolClientAddress {
+            if let source = carried.client { client = source }
+            if carried.header.command == .proxy, let carriedDestination = carried.header.addresses?.destination {
+                destination = carriedDestination
+            }
+            startConnecting(context: context)
+        } else if let event = event as? ChannelEvent, case .inputClosed = event {
+            earlyEOF = true
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    private func startConnecting(context: ChannelHandlerContext) {
+        guard !connecting else { return }
+        connecting = true
+        connect(context: context)
+    }
+
+    private func pick() -> PickResult {
+        var pick = PickContext(random: random, now: SystemClock().now)
+        pick.tried = tried
+        defer { random = pick.random }
+        return reader.value.pickL4(
+            &pick,
+            client: client,
+            includePort: settings.hashIncludesClientPort,
+            algorithm: cluster.settings.algorithm
+        )
+    }
+
+    private func connect(context: ChannelHandlerContext) {
+        let result = pick()
+        guard let index = result.index else {
+            logger.warning("closing client: no backend", metadata: ["reason": "\(result)", "client": "\(clientText)"])
+            context.close(promise: nil)
+            return
+        }
+        let backend = cluster.backends[index]
+        attempts += 1
+        tried.insert(index)
+        backend.load.start()
+        let started = NIODeadline.now()
+        ClientBootstrap(group: context.eventLoop)
+            .connectTimeout(options.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            // Nothing is read from the backend before the relay is in place,
+            // or its first bytes would fall off the end of the pipeline.
+            .channelOption(.autoRead, value: false)
+            .connect(host: backend.address.host, port: backend.address.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .success(let upstream):
+                    self.glue(context: context, upstream: upstream, backend: index, started: started)
+                case .failure(let error):
+                    backend.load.finish(at: SystemClock().now)
+                    for event in self.cluster.recordOutcome(.gatewayFailure(reason: "connect: \(error)"), backend: index) {
+                        self.logger.warning("\(event)")
+                    }
+                    // Nothing has been forwarded yet, so another backend
+                    // can take the connection as if it had been first.
+                    if self.attempts <= self.options.retries && context.channel.isActive {
+                        self.connect(context: context)
+                    } else {
+                        self.logger.warning(
+                            "closing client: every connect failed",
+                            metadata: ["backend": "\(backend.id)", "client": "\(self.clientText)", "error": "\(error)"]
+                        )
+                        context.close(promise: nil)
+                    }
+                }
+            }
+    }
+
+    private var clientText: String { client.map { "\($0)" } ?? "-" }
+
+    private func glue(context: ChannelHandlerContext, upstream: any Channel, backend index: Int, started: NIODeadline) {
+        guard context.channel.isActive else {
+            upstream.close(promise: nil)
+            cluster.backends[index].load.finish(at: SystemClock().now)
+            return
+        }
+        let (clientSide, serverSide) = GlueHandler.matchedPair()
+        let cluster = self.cluster
+        let logger = self.logger
+        let backend = cluster.backends[index]
+        let clientChannel = context.channel
+        let clientText = self.clientText
+        do {
+            try upstream.pipeline.syncOperations.addHandler(serverSide)
+            // One timer per connection covers both directions: bytes from
+            // the backend are writes on the client channel.
+            try context.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: settings.idleTimeout))
+            try context.pipeline.syncOperations.addHandler(clientSide)
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        for event in cluster.recordOutcome(.success, backend: index) { logger.info("\(event)") }
+        if let version = settings.sendProxyProtocol {
+            let addresses = client.flatMap { client in
+                destination.map { ProxyHeader.Addresses(source: client, destination: $0) }
+            }
+            let header = ProxyHeader(version: version, addresses: addresses)
+            upstream.write(upstream.allocator.buffer(bytes: header.encoded()), promise: nil)
+        }
+        let earlyBytes = early.reduce(0) { $0 + $1.readableBytes }
+        for buffer in early { upstream.write(buffer, promise: nil) }
+        upstream.flush()
+        if earlyEOF { upstream.close(mode: .output, promise: nil) }
+        early = []
+        clientChannel.closeFuture.and(upstream.closeFuture).assumeIsolated().whenComplete { _ in
+            let duration = NIODeadline.now() - started
+            let bytesIn = earlyBytes + clientSide.bytesRead
+            let bytesOut = serverSide.bytesRead
+            backend.load.finish(at: SystemClock().now)
+            backend.load.recordConnection(bytesIn: bytesIn, bytesOut: bytesOut, duration: .nanoseconds(duration.nanoseconds))
+            logger.info(
+                "connection closed",
+                metadata: [
+                    "client": "\(clientText)",
+                    "backend": "\(backend.id)",
+                    "bytes_in": "\(bytesIn)",
+                    "bytes_out": "\(bytesOut)",
+                    "duration_ms": "\(duration.nanoseconds / 1_000_000)",
+                    "end": "\(clientSide.closedForIdleness ? "idle timeout" : "closed")",
+                ]
+            )
+        }
+        // From here on reads are driven by the relay, which holds them back
+        // while the other side cannot take writes.
+        for channel in [upstream, clientChannel] {
+            channel.setOption(.autoRead, value: true).whenComplete { result in
+                switch result {
+                case .success: channel.read()
+                case .failure: channel.close(promise: nil)
+                }
+            }
+        }
+    }
+}
