@@ -46,6 +46,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The client's address, read once: it does not change on a connection.
     private var client: ClientAddress?
     private var clientIP: String?
+    /// Both ends of the client's connection as a PROXY protocol header to a
+    /// backend names them: the peer's (or the carried client's) and ours.
+    private var clientEndpoint: ProxyEndpoint?
+    private var localEndpoint: ProxyEndpoint?
     /// Read once: each `context.channel` access costs a retain and release.
     private var allocator = ByteBufferAllocator()
     private var channel: (any Channel)?
@@ -168,6 +172,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         client = context.channel.remoteAddress.flatMap(ClientAddress.init)
         clientIP = context.channel.remoteAddress?.ipAddress
         allocator = context.channel.allocator
+        clientEndpoint = context.channel.remoteAddress.flatMap(ProxyEndpoint.init)
+        localEndpoint = context.channel.localAddress.flatMap(ProxyEndpoint.init)
         channel = context.channel
         if context.channel.isActive { awaitRequestHead() }
     }
@@ -209,7 +215,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is DrainRequest {
+        if let carried = event as? ProxyProtocolClientAddress {
+            // The listener's PROXY protocol decoder read who the client is.
+            if let endpoint = carried.client {
+                client = endpoint.address
+                clientIP = endpoint.address.description
+                clientEndpoint = endpoint
+            }
+            if carried.header.command == .proxy, let destination = carried.header.addresses?.destination {
+                localEndpoint = destination
+            }
+        } else if event is DrainRequest {
             draining = true
             if !active { close() }
         } else if case ChannelEvent.inputClosed = event {
@@ -406,7 +422,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         backend.load.start()
 
         let attemptID = attemptCounter
-        if let idle = loopTarget.pool.value.checkout(index) {
+        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.value.checkout(index) {
             idle.handler.attach(self, attemptID: attemptID)
             connected(idle.handler, attemptID: attemptID)
             return
@@ -439,6 +455,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.upstream = upstream
         var head = allocator.buffer(capacity: view.head.headLength + 256)
+        if let version = options.sendProxyProtocol {
+            let addresses = clientEndpoint.flatMap { client in
+                localEndpoint.map { ProxyHeader.Addresses(source: client, destination: $0) }
+            }
+            head.writeBytes(ProxyHeader(version: version, addresses: addresses).encoded())
+        }
         HTTPHeadRewriter.writeRequestHead(
             view,
             edits: .init(
@@ -673,7 +695,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let status = self.status
         finishAttempt(
             outcome: (502...504).contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success,
-            reuse: backendKeepAlive && requestEnded
+            reuse: backendKeepAlive && requestEnded && options.sendProxyProtocol == nil
         )
         logAccess(status: status)
         let close = closeAfterResponse || !clientKeepAlive || draining || inputClosed || !requestEnded

@@ -46,12 +46,18 @@ public final class HTTPProxyServer: Sendable {
     }
 
     /// Starts listening on `host:port` (port 0 picks a free one).
+    ///
+    /// With `proxyProtocolTrusted`, every connection must come from one of
+    /// those networks and begin with a PROXY protocol header (v1 or v2),
+    /// whose client address then stands for the connection's peer: for
+    /// `ip-hash`, `split_key: ip`, X-Forwarded-For and the access log.
     public static func start(
         host: String,
         port: Int,
         routing: HTTPRouting,
         clientTimeouts: ClientTimeouts = ClientTimeouts(),
         accessLog: AccessLogFormat? = nil,
+        proxyProtocolTrusted: [IPNetwork]? = nil,
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
@@ -65,6 +71,9 @@ public final class HTTPProxyServer: Sendable {
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    if let trusted = proxyProtocolTrusted {
+                        try channel.pipeline.syncOperations.addHandler(ProxyProtocolDecoder(trusted: trusted, logger: logger))
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPProxyHandler(
                             routing: routing,
@@ -143,6 +152,11 @@ public struct ProxyOptions: Sendable {
     /// below the usual backend keep-alive timeouts' 75 s (nginx) so that the
     /// backend rarely closes a connection the proxy is about to reuse.
     public var backendIdleTimeout: TimeAmount = .seconds(60)
+    /// A PROXY protocol header to send at the start of each backend
+    /// connection, or nil (the default) for none. Such a connection speaks
+    /// for one client, so it is not pooled for others (as HAProxy keeps
+    /// `send-proxy` connections private).
+    public var sendProxyProtocol: ProxyHeader.Version?
 
     public init() {}
 }

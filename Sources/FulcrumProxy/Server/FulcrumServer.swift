@@ -90,6 +90,7 @@ public final class FulcrumServer: Sendable {
                             header: .nanoseconds(configuration.timeouts.clientHeader.nanoseconds),
                             idle: .nanoseconds(configuration.timeouts.clientIdle.nanoseconds)
                         ),
+                        proxyProtocolTrusted: listener.proxyProtocolTrusted,
                         group: group,
                         logger: logger
                     )
@@ -160,5 +161,11 @@ extension ProxyOptions {
         firstByteTimeout = .nanoseconds(config.timeouts.firstByte.nanoseconds)
         backendIdleTimeout = .nanoseconds(config.timeouts.idle.nanoseconds)
         retries = config.retries
+        sendProxyProtocol =
+            switch config.proxyProtocol {
+            case .off: nil
+            case .v1: .v1
+            case .v2: .v2
+            }
     }
 }
