@@ -28,8 +28,9 @@ struct BackendCommand: AsyncParsableCommand {
         }
         print("\(name) listening on \(host):\(backend.port)")
         fflush(nil)
-        await ServeSetup.waitForTermination()
-        await backend.stop()
-        try? await group.shutdownGracefully()
+        try await ServeSetup.runUntilSignalled {
+            await backend.stop()
+            try? await group.shutdownGracefully()
+        }
     }
 }

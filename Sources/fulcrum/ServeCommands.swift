@@ -1,5 +1,5 @@
 import ArgumentParser
-import Dispatch
+import ServiceLifecycle
 import FulcrumConfig
 import FulcrumCore
 import FulcrumProxy
@@ -68,11 +68,13 @@ struct Demo: AsyncParsableCommand {
             """
         )
         fflush(nil)
-        await ServeSetup.waitForTermination()
-        print("stopping")
-        await server.drain(timeout: .seconds(2))
-        for backend in backends { await backend.stop() }
-        try? await group.shutdownGracefully()
+        let started = backends
+        try await ServeSetup.runUntilSignalled {
+            print("stopping")
+            await server.drain(timeout: .seconds(2))
+            for backend in started { await backend.stop() }
+            try? await group.shutdownGracefully()
+        }
     }
 }
 
@@ -154,7 +156,7 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "fulcrum.proxy")
         logger.logLevel = .info
         let boundPort: Int
-        let stop: () async -> Void
+        let stop: @Sendable () async -> Void
         do {
             if mode == "udp" {
                 var settings = UDPListenerSettings()
@@ -201,10 +203,12 @@ struct Serve: AsyncParsableCommand {
                 "backends": "\(cluster.backends.map { "\($0.id)=\($0.weight)" }.joined(separator: ","))",
             ]
         )
-        await ServeSetup.waitForTermination()
-        logger.info("draining: no new connections, requests in flight finish", metadata: ["timeout": "30 seconds"])
-        await stop()
-        try? await group.shutdownGracefully()
+        let lifecycleLogger = logger
+        try await ServeSetup.runUntilSignalled(logger: logger) {
+            lifecycleLogger.info("draining: no new connections, requests in flight finish", metadata: ["timeout": "30 seconds"])
+            await stop()
+            try? await group.shutdownGracefully()
+        }
     }
 }
 
@@ -265,11 +269,13 @@ extension Serve {
             throw UsageError("\(configFile): \(error)")
         }
         logger.info("serving", metadata: ["config": "\(configFile)", "summary": "\(configuration.summary)"])
-        await ServeSetup.waitForTermination()
-        let drain = configuration.timeouts.drain
-        logger.info("draining: no new connections, requests in flight finish", metadata: ["timeout": "\(drain)"])
-        await server.stop(drainTimeout: .nanoseconds(drain.nanoseconds))
-        try? await group.shutdownGracefully()
+        let lifecycleLogger = logger
+        try await ServeSetup.runUntilSignalled(logger: logger) {
+            let drain = configuration.timeouts.drain
+            lifecycleLogger.info("draining: no new connections, requests in flight finish", metadata: ["timeout": "\(drain)"])
+            await server.stop(drainTimeout: .nanoseconds(drain.nanoseconds))
+            try? await group.shutdownGracefully()
+        }
     }
 }
 
@@ -323,37 +329,32 @@ enum ServeSetup {
         return options
     }
 
-    /// Returns when SIGINT or SIGTERM arrives.
-    static func waitForTermination() async {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let queue = DispatchQueue(label: "fulcrum.signals")
-            let once = SignalOnce(continuation)
-            for number in [SIGINT, SIGTERM] {
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { once.fire() }
-                source.resume()
-                once.retain(source)
-            }
-        }
+    /// Runs until SIGTERM or SIGINT, then `shutdown` (drain, then close), as
+    /// one ServiceLifecycle service in a group that owns the signals.
+    static func runUntilSignalled(
+        logger: Logger = Logger(label: "fulcrum.lifecycle"),
+        shutdown: @escaping @Sendable () async -> Void
+    ) async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: DrainOnShutdown(shutdown: shutdown), successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
     }
 }
 
-/// Resumes a continuation once, whichever signal comes first, and keeps the
-/// signal sources alive until then.
-private final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
+/// Serves until the service group begins a graceful shutdown, then drains:
+/// stop accepting, let requests in flight finish up to the drain timeout,
+/// close the rest.
+struct DrainOnShutdown: Service {
+    let shutdown: @Sendable () async -> Void
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    /// Called on the signal queue only.
-    func retain(_ source: any DispatchSourceSignal) { sources.append(source) }
-
-    /// Called on the signal queue only.
-    func fire() {
-        continuation?.resume()
-        continuation = nil
+    func run() async throws {
+        // Throws only when the task is cancelled; drain either way.
+        try? await gracefulShutdown()
+        await shutdown()
     }
 }

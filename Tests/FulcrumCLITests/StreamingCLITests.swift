@@ -1,91 +1,15 @@
 import Foundation
 import Testing
 
-/// A `fulcrum` process that keeps running (a server), started and stopped
-/// by a test.
-final class ServerProcess {
-    let process = Process()
-    private let output = Pipe()
-    /// What the process printed before the line the test waited for.
-    private(set) var printed = ""
-
-    /// Starts `fulcrum arguments…` and waits until it prints `marker`
-    /// (on stdout, or stderr where swift-log writes), or exits.
-    init(_ arguments: [String], waitFor marker: String, stderr: Bool = false) throws {
-        process.executableURL = try Fulcrum.binary.get()
-        process.arguments = arguments
-        if stderr {
-            process.standardError = output
-            process.standardOutput = FileHandle.nullDevice
-        } else {
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        let handle = output.fileHandleForReading
-        while !printed.contains(marker) {
-            let data = handle.availableData
-            guard !data.isEmpty else { throw CLITestError("fulcrum \(arguments) exited before printing \(marker): \(printed)") }
-            printed += String(decoding: data, as: UTF8.self)
-        }
-    }
-
-    /// The port printed right after `prefix`, as in `listening on 127.0.0.1:PORT`.
-    func port(after prefix: String) throws -> Int {
-        guard let range = printed.range(of: prefix) else { throw CLITestError("no \(prefix) in \(printed)") }
-        let digits = printed[range.upperBound...].prefix { $0.isNumber }
-        guard let port = Int(digits) else { throw CLITestError("no port after \(prefix) in \(printed)") }
-        return port
-    }
-
-    /// The kernel's record of the process's peak resident memory, in KiB.
-    func peakRSSKiB() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-        else { throw CLITestError("no VmHWM in /proc status") }
-        return kib
-    }
-
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
-}
-
-/// Runs curl and returns what it printed on stdout.
-func runCurl(_ arguments: [String]) throws -> String {
-    let curl = Process()
-    curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    curl.arguments = ["curl", "-s", "--max-time", "120"] + arguments
-    let output = Pipe()
-    curl.standardOutput = output
-    try curl.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    curl.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
-}
-
 @Suite("Streaming through fulcrum serve", .serialized)
 struct StreamingCLITests {
     static let size = 1024 * 1024 * 1024
 
     @Test("1 GiB down and 1 GiB up (chunked) stream through the proxy, whose peak RSS stays under 64 MiB")
     func streaming() throws {
-        let backend = try ServerProcess(["backend", "--name", "big", "--listen", "127.0.0.1:0"], waitFor: "listening on")
-        defer { backend.stop() }
-        let backendPort = try backend.port(after: "listening on 127.0.0.1:")
-        let proxy = try ServerProcess(
-            ["serve", "--listen", "127.0.0.1:0", "--backend", "127.0.0.1:\(backendPort)"],
-            waitFor: "address=127.0.0.1:",
-            stderr: true
-        )
-        defer { proxy.stop() }
-        let port = try proxy.port(after: "address=127.0.0.1:")
+        let servers = try ProxiedBackend(name: "big")
+        defer { servers.stop() }
+        let (proxy, port) = (servers.proxy, servers.port)
         let before = try proxy.peakRSSKiB()
 
         let downloaded = try runCurl(["-o", "/dev/null", "-w", "%{size_download}", "http://127.0.0.1:\(port)/bytes?n=\(Self.size)"])
