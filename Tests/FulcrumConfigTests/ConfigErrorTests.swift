@@ -603,3 +603,36 @@ struct ConfigErrorTests {
         }
     }
 }
+
+@Suite("Listener access logs")
+struct AccessLogConfigTests {
+    @Test("access_log takes combined or json on http listeners, and is refused elsewhere")
+    func accessLog() throws {
+        let configuration = try ConfigLoader.parse(
+            yaml: """
+                listeners:
+                  - { port: 8080, access_log: json }
+                clusters:
+                  api:
+                    backends: [{ address: 127.0.0.1:9001 }]
+                """,
+            file: "fulcrum.yaml"
+        )
+        #expect(configuration.listeners[0].accessLog == .json)
+        #expect(
+            errorLines(
+                """
+                listeners:
+                  - { port: 8080, access_log: common }
+                  - { port: 7000, protocol: tcp, default_cluster: api, access_log: json }
+                clusters:
+                  api:
+                    backends: [{ address: 127.0.0.1:9001 }]
+                """
+            ) == [
+                "fulcrum.yaml:2:31: listeners[0].access_log: found 'common'; expected one of combined, json",
+                "fulcrum.yaml:3:68: listeners[1].access_log: found access_log on a tcp listener; expected access_log only on http listeners (tcp and udp log one line per connection or flow)",
+            ]
+        )
+    }
+}

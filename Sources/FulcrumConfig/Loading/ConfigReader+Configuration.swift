@@ -74,7 +74,7 @@ extension ConfigReader {
 
     static let listenerKeys = [
         "name", "address", "port", "protocol", "default_cluster", "proxy_protocol", "trusted", "idle_timeout",
-        "max_sessions",
+        "max_sessions", "access_log",
     ]
 
     mutating func readListeners(_ root: Fields, clusterNames: [String]?) -> [ListenerConfig] {
@@ -126,6 +126,21 @@ extension ConfigReader {
                 listener.defaultCluster = name
             }
             readL4Settings(fields, into: &listener)
+            if let e = fields["access_log"],
+                let name = choice(e, from: ListenerConfig.AccessLogStyle.allCases.map(\.rawValue))
+            {
+                if listener.protocol == .http {
+                    listener.accessLog = ListenerConfig.AccessLogStyle(rawValue: name)
+                } else {
+                    report(
+                        .invalidValue,
+                        at: e.position,
+                        e.path,
+                        found: "access_log on a \(listener.protocol) listener",
+                        expected: "access_log only on http listeners (tcp and udp log one line per connection or flow)"
+                    )
+                }
+            }
             listener.name = ListenerConfig.defaultName(address: listener.address, port: listener.port)
             var nameEntry = Entry(node: item.node, path: item.path, position: item.position)
             if let e = fields["name"], let name = string(e, expected: "a listener name") {

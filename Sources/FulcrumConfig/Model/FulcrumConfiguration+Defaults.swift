@@ -43,6 +43,12 @@ extension FulcrumConfiguration {
                 + d(ListenerConfig.defaultIdleTimeout(for: .udp))
         )
         doc.line(2, "# max_sessions: \(ListenerConfig.defaultMaxSessions)", "udp: the most client flows at once")
+        doc.line(
+            2,
+            "# access_log: combined",
+            "http: one line per request, "
+                + ListenerConfig.AccessLogStyle.allCases.map(\.rawValue).joined(separator: " or ") + "; off by default"
+        )
         doc.blank()
         doc.line(0, "routes:", "evaluated in order; the first that matches wins")
         doc.line(1, "- cluster: \(cluster.name)", "required: cluster, or split")

@@ -35,12 +35,25 @@ public struct ListenerConfig: Sendable, Hashable {
     /// listener that also took connections without a header would let any
     /// client claim any address.
     public var proxyProtocolTrusted: [IPNetwork]?
+    /// For `http`: one access-log line per request, in this format, or
+    /// `nil` (the default) for none.
+    public var accessLog: AccessLogStyle?
     /// How long a `tcp` connection or `udp` flow may pass no bytes before it
     /// is closed; `nil` takes the protocol's default (``defaultIdleTimeout(for:)``).
     public var idleTimeout: Duration?
     /// For `udp`: the most client flows at once. A datagram that would open
     /// one more is dropped (and logged, at most once a second). Default 10,000.
     public var maxSessions: Int
+
+    /// The access log's line formats.
+    public enum AccessLogStyle: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// nginx's `combined` line, then cluster, backend, upstream time and retries.
+        case combined
+        /// One JSON object per line, for log shippers.
+        case json
+
+        public var description: String { rawValue }
+    }
 
     /// The defaults, with port 8080 standing in for the required port.
     public static var defaults: Self { .init(port: 8080) }

@@ -90,6 +90,7 @@ public final class FulcrumServer: Sendable {
                             header: .nanoseconds(configuration.timeouts.clientHeader.nanoseconds),
                             idle: .nanoseconds(configuration.timeouts.clientIdle.nanoseconds)
                         ),
+                        accessLog: listener.accessLog.map { AccessLogFormat(rawValue: $0.rawValue)! },
                         proxyProtocolTrusted: listener.proxyProtocolTrusted,
                         group: group,
                         logger: logger
