@@ -573,8 +573,8 @@ struct ConfigErrorTests {
                 clusters: { c: { backends: [ 10.0.0.1:80 ] } }
                 """
             ) == [
-                "fulcrum.yaml:3:5: listeners[0]: found unknown key 'defualt_cluster'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions; did you mean 'default_cluster'?",
-                "fulcrum.yaml:4:5: listeners[0]: found unknown key 'colour'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions",
+                "fulcrum.yaml:3:5: listeners[0]: found unknown key 'defualt_cluster'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions, access_log; did you mean 'default_cluster'?",
+                "fulcrum.yaml:4:5: listeners[0]: found unknown key 'colour'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions, access_log",
             ]
         )
     }
@@ -634,5 +634,25 @@ struct AccessLogConfigTests {
                 "fulcrum.yaml:3:68: listeners[1].access_log: found access_log on a tcp listener; expected access_log only on http listeners (tcp and udp log one line per connection or flow)",
             ]
         )
+    }
+}
+
+@Suite("Per-try timeout")
+struct PerTryConfigTests {
+    @Test("timeouts.per_try is read as a duration and is off by default")
+    func perTry() throws {
+        let yaml = """
+            listeners:
+              - { port: 8080 }
+            clusters:
+              api:
+                timeouts: { per_try: 250ms }
+                backends: [{ address: 127.0.0.1:9001 }]
+              web:
+                backends: [{ address: 127.0.0.1:9002 }]
+            """
+        let configuration = try ConfigLoader.parse(yaml: yaml, file: "fulcrum.yaml")
+        #expect(configuration.clusters.first { $0.name == "api" }?.timeouts.perTry == .milliseconds(250))
+        #expect(configuration.clusters.first { $0.name == "web" }?.timeouts.perTry == nil)
     }
 }

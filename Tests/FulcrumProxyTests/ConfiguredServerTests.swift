@@ -61,12 +61,12 @@ struct ConfiguredServerTests {
         let front = "http://127.0.0.1:\(server.listeners[0].port)"
         var apiNames: Set<String> = []
         for _ in 0..<4 {
-            apiNames.insert(try curl([front + "/api/users"]).body.trimmingCharacters(in: .whitespacesAndNewlines))
+            apiNames.insert(try await curl([front + "/api/users"]).body.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         #expect(apiNames == ["api-1", "api-2"])
-        let site = try curl(["-H", "Host: www.example.com", front + "/"])
+        let site = try await curl(["-H", "Host: www.example.com", front + "/"])
         #expect(site.status == 200 && site.body == "web-1\n")
-        let none = try curl([front + "/elsewhere"])
+        let none = try await curl([front + "/elsewhere"])
         #expect(none.status == 404)
         let relayed = try rawExchange(port: server.listeners[1].port, bytes: Array("ping\n".utf8), halfClose: true)
         #expect(relayed == "tcp-1\nping\nbye tcp-1\n")
@@ -97,7 +97,7 @@ struct ConfiguredServerTests {
                 try? await group.shutdownGracefully()
             }
         }
-        let result = try curl(["-H", "Host: shop.example", "http://127.0.0.1:\(port)/headers"])
+        let result = try await curl(["-H", "Host: shop.example", "http://127.0.0.1:\(port)/headers"])
         let lines = Set(result.body.split(separator: "\n").map(String.init))
         #expect(lines.contains("forwarded: for=127.0.0.1;host=\"shop.example\";proto=http"))
         #expect(lines.contains("host: 127.0.0.1:\(backend.port)"))

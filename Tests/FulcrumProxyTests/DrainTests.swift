@@ -26,7 +26,7 @@ struct DrainTests {
         slow.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         slow.arguments = [
             "curl", "-s", "--max-time", "20", "-o", directory.appendingPathComponent("body").path,
-            "-D", directory.appendingPathComponent("headers").path, url + "/slow?ms=600",
+            "-D", directory.appendingPathComponent("headers").path, url + "/slow?ms=1500",
         ]
         try slow.run()
         let backend = fixture.proxy.cluster.backends[0]
@@ -44,9 +44,9 @@ struct DrainTests {
         slow.waitUntilExit()
         let body = (try? String(contentsOf: directory.appendingPathComponent("body"), encoding: .utf8)) ?? ""
         let headers = (try? String(contentsOf: directory.appendingPathComponent("headers"), encoding: .utf8)) ?? ""
-        #expect(headers.hasPrefix("HTTP/1.1 200") && body.contains("after 600ms"))
+        #expect(headers.hasPrefix("HTTP/1.1 200") && body.contains("after 1500ms"))
         #expect(headers.lowercased().contains("connection: close"))
-        #expect(drained < .seconds(4), "drain took \(drained)")
+        #expect(drained < .seconds(4.5), "drain took \(drained)")
         // The idle connection was closed, and nothing new is accepted.
         #expect(receiveAll(idle).isEmpty)
         #expect(throws: (any Error).self) { try connectLoopback(port: fixture.proxy.port) }

@@ -78,7 +78,7 @@ struct HTTPProxyProtocolTests {
             }
         }
         for _ in 0..<2 {
-            let result = try curl(["http://127.0.0.1:\(port)/"])
+            let result = try await curl(["http://127.0.0.1:\(port)/"])
             #expect(result.status == 200)
             #expect(result.body.hasPrefix("PROXY TCP4 127.0.0.1 127.0.0.1 "), "\(result.body)")
             // Each request is the first on its backend connection.

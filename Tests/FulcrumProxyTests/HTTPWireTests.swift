@@ -23,7 +23,7 @@ struct HTTPWireTests {
         #expect(try rawExchange(port: fixture.proxy.port, bytes: Array(big.utf8)).hasPrefix("HTTP/1.1 431 "))
         let long = "GET /" + String(repeating: "a", count: 9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"
         #expect(try rawExchange(port: fixture.proxy.port, bytes: Array(long.utf8)).hasPrefix("HTTP/1.1 414 "))
-        #expect(try curl([fixture.url + "/"]).status == 200)
+        #expect(try await curl([fixture.url + "/"]).status == 200)
     }
 
     @Test(
@@ -52,7 +52,7 @@ struct HTTPWireTests {
         let answer = try rawExchange(port: fixture.proxy.port, bytes: Array(request.utf8))
         #expect(answer.hasPrefix("HTTP/1.1 400 "), "got: \(answer.prefix(40))")
         // A fresh backend connection serves the next request: it is the first on its connection.
-        let next = try curl([fixture.url + "/connection"])
+        let next = try await curl([fixture.url + "/connection"])
         #expect(next.body == "1\n")
     }
 
@@ -124,7 +124,7 @@ struct HTTPWireTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-chunked-\(UUID().uuidString)")
         try Data(repeating: 0x61, count: 3 << 20).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try curl(["-X", "POST", "-H", "Transfer-Encoding: chunked", "-T", file.path, fixture.url + "/"])
+        let result = try await curl(["-X", "POST", "-H", "Transfer-Encoding: chunked", "-T", file.path, fixture.url + "/"])
         #expect(result.status == 200)
         #expect(result.body == "backend-1 received \(3 << 20) bytes\n")
     }
@@ -214,4 +214,56 @@ enum RawBackend {
 
 extension Channel {
     var port: Int { localAddress?.port ?? 0 }
+}
+
+@Suite("Per-try timeout", .serialized)
+struct PerTryTimeoutTests {
+    @Test("A GET stuck on a backend that never answers moves to another after the per-try timeout; a POST gets 504")
+    func perTry() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let silent = try await SilentBackend.start(group: group)
+        defer { Task { try? await silent.close(); try? await group.shutdownGracefully() } }
+        var options = ProxyOptions()
+        options.perTryTimeout = .milliseconds(200)
+        options.firstByteTimeout = .seconds(10)
+        let fixture = try await ProxyFixture.start(
+            backends: 1,
+            extraAddresses: [BackendAddress(host: "127.0.0.1", port: silent.localAddress!.port!)],
+            options: options
+        ) { settings in
+            settings.outlierDetection.consecutiveGatewayFailures = 0
+        }
+        defer { Task { await fixture.stop() } }
+        let started = ContinuousClock.now
+        // Four requests over two event loops' rotations: at least one loop
+        // takes two, so at least one attempt lands on the silent backend.
+        for _ in 0..<4 {
+            let result = try await curl([fixture.url + "/"])
+            #expect(result.status == 200)
+            #expect(result.body == "backend-1\n")
+        }
+        #expect(fixture.proxy.cluster.backends[1].load.pickCount >= 1)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        // A POST is not retried once sent: it gets 504 at the per-try
+        // timeout, not at the first-byte timeout.
+        let silentOnly = try await ProxyFixture.start(
+            backends: 0,
+            extraAddresses: [BackendAddress(host: "127.0.0.1", port: silent.localAddress!.port!)],
+            options: options
+        )
+        defer { Task { await silentOnly.stop() } }
+        let posted = ContinuousClock.now
+        #expect(try await curl(["-X", "POST", "-d", "x", silentOnly.url + "/"]).status == 504)
+        #expect(ContinuousClock.now - posted < .seconds(5))
+    }
+}
+
+/// Accepts connections and reads requests, but never answers.
+enum SilentBackend {
+    static func start(group: any EventLoopGroup) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+    }
 }

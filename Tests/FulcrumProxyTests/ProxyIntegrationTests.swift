@@ -11,7 +11,7 @@ struct ProxyIntegrationTests {
         defer { Task { await fixture.stop() } }
         var names: [String] = []
         for _ in 0..<6 {
-            let result = try curl([fixture.url + "/"])
+            let result = try await curl([fixture.url + "/"])
             #expect(result.exitCode == 0 && result.status == 200)
             names.append(result.body.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -27,7 +27,7 @@ struct ProxyIntegrationTests {
         ) { $0.outlierDetection.consecutiveGatewayFailures = 0 }
         defer { Task { await fixture.stop() } }
         for _ in 0..<12 {
-            let result = try curl([fixture.url + "/"])
+            let result = try await curl([fixture.url + "/"])
             #expect(result.status == 200, "body: \(result.body)")
         }
     }
@@ -38,7 +38,7 @@ struct ProxyIntegrationTests {
         let fixture = try await ProxyFixture.start(backends: 0, extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)])
         defer { Task { await fixture.stop() } }
         fixture.proxy.cluster.markDown(0)
-        let result = try curl([fixture.url + "/"])
+        let result = try await curl([fixture.url + "/"])
         #expect(result.status == 503)
         #expect(result.headers.lowercased().contains("retry-after: 1"))
         #expect(result.body.contains("503"))
@@ -54,7 +54,7 @@ struct ProxyIntegrationTests {
         defer { Task { await fixture.stop() } }
         fixture.proxy.cluster.markDown(0)
         let started = ContinuousClock.now
-        let result = try curl([fixture.url + "/"])
+        let result = try await curl([fixture.url + "/"])
         #expect(result.status == 503)
         #expect(result.headers.lowercased().contains("retry-after: 1"))
         #expect(ContinuousClock.now - started < .seconds(2))
@@ -65,7 +65,7 @@ struct ProxyIntegrationTests {
         let dead = try await ProxyFixture.closedPort()
         let fixture = try await ProxyFixture.start(backends: 0, extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)])
         defer { Task { await fixture.stop() } }
-        let result = try curl([fixture.url + "/"])
+        let result = try await curl([fixture.url + "/"])
         #expect(result.status == 502)
     }
 
@@ -75,9 +75,9 @@ struct ProxyIntegrationTests {
         options.firstByteTimeout = .milliseconds(200)
         let fixture = try await ProxyFixture.start(backends: 1, options: options)
         defer { Task { await fixture.stop() } }
-        let result = try curl([fixture.url + "/slow?ms=3000"])
+        let result = try await curl([fixture.url + "/slow?ms=3000"])
         #expect(result.status == 504)
-        let fast = try curl([fixture.url + "/"])
+        let fast = try await curl([fixture.url + "/"])
         #expect(fast.status == 200)
     }
 
@@ -85,7 +85,7 @@ struct ProxyIntegrationTests {
     func headers() async throws {
         let fixture = try await ProxyFixture.start(backends: 1)
         defer { Task { await fixture.stop() } }
-        let result = try curl([
+        let result = try await curl([
             "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: hidden", "-H", "X-Forwarded-For: 10.1.2.3",
             "-H", "Keep-Alive: timeout=5", fixture.url + "/headers",
         ])
@@ -105,7 +105,7 @@ struct ProxyIntegrationTests {
         defer { Task { await fixture.stop() } }
         var counts: [Int] = []
         for _ in 0..<6 {
-            let result = try curl([fixture.url + "/connection"])
+            let result = try await curl([fixture.url + "/connection"])
             counts.append(Int(result.body.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
         }
         // Six separate curl connections; the proxy's two event loops each
@@ -120,7 +120,7 @@ struct ProxyIntegrationTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-body-\(UUID().uuidString)")
         try Data(repeating: 0x78, count: 1 << 20).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try curl(["-X", "POST", "--data-binary", "@" + file.path, fixture.url + "/"])
+        let result = try await curl(["-X", "POST", "--data-binary", "@" + file.path, fixture.url + "/"])
         #expect(result.status == 200)
         #expect(result.body.contains("received \(1 << 20) bytes"))
     }
@@ -134,7 +134,7 @@ struct ProxyIntegrationTests {
         #expect(answer.hasPrefix("HTTP/1.1 400"))
         // The connection is closed, not left to time out.
         #expect(ContinuousClock.now - started < .seconds(4))
-        let after = try curl([fixture.url + "/"])
+        let after = try await curl([fixture.url + "/"])
         #expect(after.status == 200)
     }
 
@@ -175,7 +175,7 @@ struct ProxyIntegrationTests {
         var seen: [String: Set<String>] = [:]
         for user in ["ann", "bob", "cy", "dee"] {
             for _ in 0..<3 {
-                let result = try curl(["-H", "X-User: \(user)", fixture.url + "/"])
+                let result = try await curl(["-H", "X-User: \(user)", fixture.url + "/"])
                 seen[user, default: []].insert(result.body)
             }
         }

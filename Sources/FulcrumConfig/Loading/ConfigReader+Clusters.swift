@@ -210,13 +210,14 @@ extension ConfigReader {
 
     mutating func readUpstreamTimeouts(_ entry: Entry) -> UpstreamTimeouts {
         var timeouts = UpstreamTimeouts.defaults
-        guard let fields = fields(entry, keys: ["connect", "first_byte", "idle"], expected: "a mapping of timeouts")
+        guard let fields = fields(entry, keys: ["connect", "first_byte", "idle", "per_try"], expected: "a mapping of timeouts")
         else {
             return timeouts
         }
         if let e = fields["connect"], let value = duration(e) { timeouts.connect = value }
         if let e = fields["first_byte"], let value = duration(e) { timeouts.firstByte = value }
         if let e = fields["idle"], let value = duration(e) { timeouts.idle = value }
+        if let e = fields["per_try"], let value = duration(e) { timeouts.perTry = value }
         return timeouts
     }
 

@@ -139,12 +139,23 @@ public struct UpstreamTimeouts: Sendable, Hashable {
     public var firstByte: Duration
     /// How long a pooled backend connection may sit idle. Default 60 s.
     public var idle: Duration
+    /// How long one attempt may wait for its first response byte before the
+    /// request moves to another backend (when it may be retried), as
+    /// Envoy's `per_try_timeout`. Default none: an attempt waits `first_byte`,
+    /// then the client gets 504.
+    public var perTry: Duration?
 
     public static var defaults: Self { .init() }
 
-    public init(connect: Duration = .seconds(2), firstByte: Duration = .seconds(30), idle: Duration = .seconds(60)) {
+    public init(
+        connect: Duration = .seconds(2),
+        firstByte: Duration = .seconds(30),
+        idle: Duration = .seconds(60),
+        perTry: Duration? = nil
+    ) {
         self.connect = connect
         self.firstByte = firstByte
         self.idle = idle
+        self.perTry = perTry
     }
 }

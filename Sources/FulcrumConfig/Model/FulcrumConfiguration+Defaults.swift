@@ -96,6 +96,7 @@ extension FulcrumConfiguration {
         doc.line(3, "connect: \(d(cluster.timeouts.connect))", "to open a connection to a backend")
         doc.line(3, "first_byte: \(d(cluster.timeouts.firstByte))", "from the request to the response's first byte")
         doc.line(3, "idle: \(d(cluster.timeouts.idle))", "an idle pooled backend connection is closed")
+        doc.line(3, "# per_try: 1s", "off by default; an attempt with no response byte by then is retried elsewhere")
         doc.line(
             2,
             "retries: \(cluster.retries)",

@@ -165,6 +165,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var options: ProxyOptions { targets[target].options }
 
+    /// How long an attempt may wait for its first response byte.
+    private var attemptTimeout: TimeAmount { options.perTryTimeout ?? options.firstByteTimeout }
+
     // MARK: - Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -350,7 +353,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         replayBytes += slice.readableBytes
         if let upstream {
             upstream.write(slice)
-            backendTimer.deadline = .now() + options.firstByteTimeout
+            backendTimer.deadline = .now() + attemptTimeout
             if replayBytes > Self.retryBufferLimit {
                 replay.removeAll(keepingCapacity: true)
                 replayReleased = true
@@ -489,22 +492,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let loopTarget = targets[target]
         let backendID = loopTarget.cluster.backends[backend].id
         finishAttempt(outcome: .gatewayFailure(reason: reason))
-        // A connect failure never reached the backend; a reset before any
-        // response byte is safe to retry only for idempotent methods.
-        let idempotent: Bool =
-            switch view.head.method {
-            case .get, .head, .options, .put, .delete, .trace: true
-            default: false
-            }
-        if !replayReleased && (connectFailed || idempotent) && attempts <= loopTarget.options.retries
-            && reserveRetry()
-        {
-            logger.info(
-                "retrying on another backend",
-                metadata: ["cluster": "\(loopTarget.name)", "backend": "\(backendID)", "reason": "\(reason)"]
-            )
-            resetResponse()
-            dispatch()
+        if retryElsewhere(view, connectFailed: connectFailed, backendID: backendID, reason: reason) {
+            return
         } else if connectFailed && loopTarget.reader.value.current().mode == .panic {
             // Every backend is known to be down and panic routing tried one
             // anyway: the service is unavailable, not misbehaving.
@@ -517,6 +506,28 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             respondWithError(502, "Bad Gateway", reason: "backend \(backendID): \(reason)")
         }
+    }
+
+    /// Sends the request to another backend if it may go: a connect failure
+    /// never reached the backend, while a request that did (a reset, a
+    /// per-try timeout) is retried only for idempotent methods; the body
+    /// must still be replayable, the retry count and budget must allow it.
+    private func retryElsewhere(_ view: HTTPRequestView, connectFailed: Bool, backendID: String, reason: String) -> Bool {
+        let idempotent: Bool =
+            switch view.head.method {
+            case .get, .head, .options, .put, .delete, .trace: true
+            default: false
+            }
+        guard !replayReleased && (connectFailed || idempotent) && attempts <= options.retries && reserveRetry() else {
+            return false
+        }
+        logger.info(
+            "retrying on another backend",
+            metadata: ["cluster": "\(targets[target].name)", "backend": "\(backendID)", "reason": "\(reason)"]
+        )
+        resetResponse()
+        dispatch()
+        return true
     }
 
     /// Takes a slot from the cluster's retry budget for this exchange (one
@@ -747,13 +758,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func backendTimedOut() {
         guard active, attemptOpen else { return }
         let backendID = targets[target].cluster.backends[backend].id
-        let timeout = options.firstByteTimeout
         if clientBytesSent {
-            backendBroke(reason: "no data for \(timeout)")
-        } else {
-            finishAttempt(outcome: .gatewayFailure(reason: "no response within \(timeout)"))
-            respondWithError(504, "Gateway Timeout", reason: "backend \(backendID) sent nothing within \(timeout)")
+            backendBroke(reason: "no data for \(options.firstByteTimeout)")
+            return
         }
+        let timeout = attemptTimeout
+        let reason = "no response within \(timeout)"
+        finishAttempt(outcome: .gatewayFailure(reason: reason))
+        if options.perTryTimeout != nil, let view,
+            retryElsewhere(view, connectFailed: false, backendID: backendID, reason: reason)
+        {
+            return
+        }
+        respondWithError(504, "Gateway Timeout", reason: "backend \(backendID) sent nothing within \(timeout)")
     }
 
     /// Answers the exchange in progress with an error of the proxy's own,
@@ -874,7 +891,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func armBackendDeadline() {
         guard let context else { return }
-        if backendTimer.move(to: .now() + options.firstByteTimeout) {
+        if backendTimer.move(to: .now() + attemptTimeout) {
             backendTimer.schedule(on: context.eventLoop) { self.backendTimerFired() }
         }
     }

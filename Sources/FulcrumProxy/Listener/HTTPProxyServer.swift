@@ -140,6 +140,10 @@ public struct ProxyOptions: Sendable {
     public var connectTimeout: TimeAmount = .seconds(2)
     /// Time allowed for the backend's first response byte. Default 30 s.
     public var firstByteTimeout: TimeAmount = .seconds(30)
+    /// How long one attempt may wait for its first response byte before a
+    /// request that may be retried moves to another backend. Default nil:
+    /// each attempt waits `firstByteTimeout`, then the client gets 504.
+    public var perTryTimeout: TimeAmount?
     /// Further attempts on other backends after a connect failure, or a
     /// reset before any response byte for idempotent methods. Default 2.
     public var retries = 2

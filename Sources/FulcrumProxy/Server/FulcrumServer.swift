@@ -161,6 +161,7 @@ extension ProxyOptions {
         connectTimeout = .nanoseconds(config.timeouts.connect.nanoseconds)
         firstByteTimeout = .nanoseconds(config.timeouts.firstByte.nanoseconds)
         backendIdleTimeout = .nanoseconds(config.timeouts.idle.nanoseconds)
+        perTryTimeout = config.timeouts.perTry.map { .nanoseconds($0.nanoseconds) }
         retries = config.retries
         sendProxyProtocol =
             switch config.proxyProtocol {

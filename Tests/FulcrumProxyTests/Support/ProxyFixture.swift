@@ -70,8 +70,11 @@ struct CurlResult {
     var headers: String
 }
 
-/// Runs the real curl, as users do.
-func curl(_ arguments: [String]) throws -> CurlResult {
+/// Runs the real curl, as users do. Waits for it without holding a thread:
+/// Swift Testing runs tests on the small cooperative pool (two threads on
+/// this machine), and a test blocked in a synchronous wait starves every
+/// other test's continuations, which turns timing-free tests flaky.
+func curl(_ arguments: [String]) async throws -> CurlResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-curl-\(UUID().uuidString)")
@@ -79,14 +82,21 @@ func curl(_ arguments: [String]) throws -> CurlResult {
     defer { try? FileManager.default.removeItem(at: directory) }
     let bodyFile = directory.appendingPathComponent("body")
     let headerFile = directory.appendingPathComponent("headers")
-    process.arguments = ["curl", "-s", "--max-time", "20", "-o", bodyFile.path, "-D", headerFile.path, "-w", "%{http_code}"] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let status = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let statusFile = directory.appendingPathComponent("status")
+    process.arguments = ["sh", "-c", "curl \"$@\" > '\(statusFile.path)'", "curl",
+        "-s", "--max-time", "20", "-o", bodyFile.path, "-D", headerFile.path, "-w", "%{http_code}"] + arguments
+    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        process.terminationHandler = { _ in done.resume() }
+        do {
+            try process.run()
+        } catch {
+            process.terminationHandler = nil
+            done.resume()
+        }
+    }
+    let status = (try? String(contentsOf: statusFile, encoding: .utf8)) ?? ""
     return CurlResult(
-        exitCode: process.terminationStatus,
+        exitCode: process.isRunning ? -1 : process.terminationStatus,
         body: (try? String(contentsOf: bodyFile, encoding: .utf8)) ?? "",
         status: Int(status) ?? 0,
         headers: (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
