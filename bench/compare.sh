@@ -331,6 +331,15 @@ frontend fe
     bind 127.0.0.1:$port
     default_backend be
 
+    # The same header work Fulcrum does by default: X-Forwarded-For/-Proto/
+    # -Host appended or set, an X-Request-ID when the request has none, and
+    # hop-by-hop headers removed (HAProxy does that itself).
+    option forwardfor
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    unique-id-format %[rand,hex]%[rand,hex]
+    http-request set-header X-Request-ID %[unique-id] unless { req.hdr(x-request-id) -m found }
+
 backend be
     balance roundrobin
     server b1 127.0.0.1:${BACKEND_PORTS[0]}
@@ -370,6 +379,11 @@ $(nginx_temp_paths "$d")
             proxy_pass http://be;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            # The same header work Fulcrum does by default.
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto http;
+            proxy_set_header X-Forwarded-Host \$host;
+            proxy_set_header X-Request-ID \$request_id;
         }
     }
 }

@@ -92,12 +92,29 @@ public final class HTTPRouting: Sendable {
 
 /// A route target as one event loop's handlers use it: with that loop's
 /// snapshot reader and keep-alive pool for the cluster.
-struct LoopTarget {
+///
+/// A class, so that the handler's per-request reads of it cost one
+/// reference count rather than one per field.
+final class LoopTarget {
     let name: String
     let cluster: Cluster
     let options: ProxyOptions
     let reader: NIOLoopBoundBox<SnapshotReader>
     let pool: NIOLoopBoundBox<BackendConnectionPool>
+
+    init(
+        name: String,
+        cluster: Cluster,
+        options: ProxyOptions,
+        reader: NIOLoopBoundBox<SnapshotReader>,
+        pool: NIOLoopBoundBox<BackendConnectionPool>
+    ) {
+        self.name = name
+        self.cluster = cluster
+        self.options = options
+        self.reader = reader
+        self.pool = pool
+    }
 }
 
 /// Every target's per-loop state, built once when the listener starts.
