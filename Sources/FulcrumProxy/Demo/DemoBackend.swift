@@ -34,10 +34,14 @@ public final class DemoBackend: Sendable {
     }
 
     /// Starts a backend on `host:port` (port 0 picks a free one).
+    ///
+    /// `latency` is added to every answer, to stand for a slower server
+    /// (for latency-aware balancing tests and demos).
     public static func start(
         name: String,
         host: String = "127.0.0.1",
         port: Int = 0,
+        latency: TimeAmount = .zero,
         group: any EventLoopGroup
     ) async throws -> DemoBackend {
         let health = DemoBackendState()
@@ -47,7 +51,7 @@ public final class DemoBackend: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(DemoBackendHandler(name: name, health: health))
+                    try channel.pipeline.syncOperations.addHandler(DemoBackendHandler(name: name, health: health, latency: latency))
                 }
             }
             .bind(host: host, port: port)
@@ -72,9 +76,12 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyBytes = 0
     private var requestsOnConnection = 0
 
-    init(name: String, health: DemoBackendState) {
+    private let latency: TimeAmount
+
+    init(name: String, health: DemoBackendState, latency: TimeAmount = .zero) {
         self.name = name
         self.health = health
+        self.latency = latency
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -157,8 +164,9 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
                 if !keepAlive { context.close(promise: nil) }
             }
         }
-        if delay > 0 {
-            context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(delay)) { send() }
+        let wait = TimeAmount.milliseconds(delay) + latency
+        if wait > .zero {
+            context.eventLoop.assumeIsolated().scheduleTask(in: wait) { send() }
         } else {
             send()
         }

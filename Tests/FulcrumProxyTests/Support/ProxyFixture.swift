@@ -16,6 +16,8 @@ struct ProxyFixture {
     static func start(
         backends count: Int = 3,
         extraAddresses: [BackendAddress] = [],
+        weights: [Int] = [],
+        latencies: [TimeAmount] = [],
         algorithm: BalancingAlgorithm = .roundRobin,
         options: ProxyOptions = ProxyOptions(),
         clientTimeouts: ClientTimeouts = ClientTimeouts(),
@@ -24,7 +26,8 @@ struct ProxyFixture {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var backends: [DemoBackend] = []
         for i in 0..<count {
-            backends.append(try await DemoBackend.start(name: "backend-\(i + 1)", group: group))
+            let latency = i < latencies.count ? latencies[i] : .zero
+            backends.append(try await DemoBackend.start(name: "backend-\(i + 1)", latency: latency, group: group))
         }
         let addresses = backends.map { BackendAddress(host: "127.0.0.1", port: $0.port) } + extraAddresses
         var settings = ClusterSettings(algorithm: algorithm)
@@ -32,7 +35,9 @@ struct ProxyFixture {
         configure(&settings)
         let cluster = try Cluster(
             name: "test",
-            backends: try addresses.map { try Backend(address: $0) },
+            backends: try addresses.enumerated().map { i, address in
+                try Backend(address: address, weight: i < weights.count ? weights[i] : 1)
+            },
             settings: settings
         )
         let proxy = try await HTTPProxyServer.start(
