@@ -1,4 +1,5 @@
 import FulcrumConfig
+import FulcrumCore
 import NIOCore
 
 /// Rewrites message heads as bytes: the proxy copies the head it received,
@@ -19,7 +20,7 @@ enum HTTPHeadRewriter {
         /// The client's address as text, for `X-Forwarded-For` and `Forwarded`.
         var clientIP: String?
         /// Sent as `Host` when `handling.preserveHost` is off.
-        var backendHost: String
+        var backend: BackendAddress
         /// The `X-Request-ID` to add when the request has none.
         var requestID: UInt64
     }
@@ -110,7 +111,7 @@ enum HTTPHeadRewriter {
         }
         if !handling.preserveHost {
             out.writeStaticString("Host: ")
-            out.writeString(edits.backendHost)
+            out.writeString(edits.backend.description)
             out.writeStaticString("\r\n")
         }
         // Backend connections are pooled, whatever the client's own choice:

@@ -52,6 +52,12 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var localEndpoint: ProxyEndpoint?
     /// Read once: each `context.channel` access costs a retain and release.
     private var allocator = ByteBufferAllocator()
+    /// Reused for every rewritten head: by the next request the previous
+    /// write has left, so `clear()` finds the storage unshared and the head
+    /// is written without an allocation (a write still pending makes it
+    /// copy first, which is merely the old cost).
+    private var requestHeadBuffer: ByteBuffer
+    private var responseHeadBuffer: ByteBuffer
     private var channel: (any Channel)?
 
     // MARK: Client side
@@ -112,6 +118,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var attemptOpen = false
     private var attemptStarted = NIODeadline.now()
     private var started = NIODeadline.now()
+    /// The time of the event being handled, read once at each entry point
+    /// (a read, a connect, a timer) and used by everything it triggers.
+    private var eventNow = NIODeadline.now()
+    private var eventInstant: Instant { Instant(nanoseconds: eventNow.uptimeNanoseconds) }
     private var retryReserved = false
 
     // MARK: The response
@@ -155,6 +165,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         accessLogger = accessLog.map { _ in Logger(label: "fulcrum.access") }
         self.limits = limits
         parser = HTTPRequestHeadParser(limits: limits)
+        requestHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
+        responseHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
         responseParser = HTTPResponseHeadParser(limits: limits)
         self.logger = logger
     }
@@ -171,6 +183,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Channel events
 
     func handlerAdded(context: ChannelHandlerContext) {
+        eventNow = .now()
         self.context = context
         client = context.channel.remoteAddress.flatMap(ClientAddress.init)
         clientIP = context.channel.remoteAddress?.ipAddress
@@ -182,6 +195,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        eventNow = .now()
         awaitRequestHead()
         context.fireChannelActive()
     }
@@ -194,6 +208,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        eventNow = .now()
         Self.accumulate(unwrapInboundIn(data), into: &inbound)
         processInbound()
     }
@@ -218,6 +233,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        eventNow = .now()
         if let carried = event as? ProxyProtocolClientAddress {
             // The listener's PROXY protocol decoder read who the client is.
             if let endpoint = carried.client {
@@ -242,6 +258,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        eventNow = .now()
         if active {
             // The client left mid-exchange: release the backend side without
             // blaming the backend.
@@ -335,7 +352,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let view = HTTPRequestView(bytes: headBytes, head: head, fields: fields)
         self.view = view
         clientKeepAlive = head.keepAlive
-        started = .now()
+        started = eventNow
         requestFramer = HTTPBodyFramer(mode: head.bodyMode, limits: limits)
         requestEnded = requestFramer.isComplete
         phase = requestEnded ? .waiting : .body
@@ -353,7 +370,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         replayBytes += slice.readableBytes
         if let upstream {
             upstream.write(slice)
-            backendTimer.deadline = .now() + attemptTimeout
+            backendTimer.deadline = eventNow + attemptTimeout
             if replayBytes > Self.retryBufferLimit {
                 replay.removeAll(keepingCapacity: true)
                 replayReleased = true
@@ -391,7 +408,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, let view else { return }
         let loopTarget = targets[target]
         let cluster = loopTarget.cluster
-        var pick = PickContext(random: random, now: SystemClock().now)
+        var pick = PickContext(random: random, now: eventInstant)
         pick.tried = tried
         pick.client = client
         let result: PickResult
@@ -420,7 +437,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         attemptID = attemptCounter
         self.backend = index
         tried.insert(index)
-        attemptStarted = .now()
+        attemptStarted = eventNow
         attemptOpen = true
         backend.load.start()
 
@@ -444,6 +461,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             .connect(host: backend.address.host, port: backend.address.port)
             .assumeIsolated()
             .whenComplete { result in
+                self.eventNow = .now()
                 switch result {
                 case .success: self.connected(handler, attemptID: attemptID)
                 case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(error)", connectFailed: true)
@@ -457,24 +475,26 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         self.upstream = upstream
-        var head = allocator.buffer(capacity: view.head.headLength + 256)
+        // The head goes into this connection's own buffer: by the next
+        // request the previous write has left, so no allocation is needed.
+        requestHeadBuffer.clear()
         if let version = options.sendProxyProtocol {
             let addresses = clientEndpoint.flatMap { client in
                 localEndpoint.map { ProxyHeader.Addresses(source: client, destination: $0) }
             }
-            head.writeBytes(ProxyHeader(version: version, addresses: addresses).encoded())
+            requestHeadBuffer.writeBytes(ProxyHeader(version: version, addresses: addresses).encoded())
         }
         HTTPHeadRewriter.writeRequestHead(
             view,
             edits: .init(
                 handling: headerHandling,
                 clientIP: clientIP,
-                backendHost: targets[target].cluster.backends[backend].address.description,
+                backend: targets[target].cluster.backends[backend].address,
                 requestID: random.next()
             ),
-            into: &head
+            into: &requestHeadBuffer
         )
-        upstream.write(head)
+        upstream.write(requestHeadBuffer)
         for buffer in replay { upstream.write(buffer) }
         upstream.flush()
         armBackendDeadline()
@@ -553,8 +573,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let cluster = loopTarget.cluster
         attemptOpen = false
         backendTimer.deadline = nil
-        let latency = Duration.nanoseconds((NIODeadline.now() - attemptStarted).nanoseconds)
-        cluster.backends[backend].load.finish(latency: latency, at: SystemClock().now)
+        let latency = Duration.nanoseconds((eventNow - attemptStarted).nanoseconds)
+        cluster.backends[backend].load.finish(latency: latency, at: eventInstant)
         if let outcome {
             for event in cluster.recordOutcome(outcome, backend: backend) {
                 logger.warning("\(event)")
@@ -606,7 +626,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func backendRead(_ buffer: ByteBuffer, attemptID: Int) {
         guard active, self.attemptID == attemptID else { return }
-        backendTimer.deadline = .now() + options.firstByteTimeout
+        eventNow = .now()
+        backendTimer.deadline = eventNow + options.firstByteTimeout
         if responseFramer != nil {
             forwardResponseBody(buffer)
             return
@@ -662,10 +683,16 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let connection: HTTPHeadRewriter.ClientConnection =
             closing ? .close : (view.head.version == .http1_0 ? .keepAlive : .implicit)
         if closing { closeAfterResponse = true }
-        var out = allocator.buffer(capacity: head.headLength + 32)
-        HTTPHeadRewriter.writeResponseHead(headBytes, head: head, fields: responseFields, connection: connection, into: &out)
+        responseHeadBuffer.clear()
+        HTTPHeadRewriter.writeResponseHead(
+            headBytes,
+            head: head,
+            fields: responseFields,
+            connection: connection,
+            into: &responseHeadBuffer
+        )
         clientBytesSent = true
-        writeToClient(out)
+        writeToClient(responseHeadBuffer)
         let framer = HTTPBodyFramer(mode: mode, limits: limits)
         responseFramer = framer
         if framer.isComplete { completeResponse() }
@@ -724,6 +751,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func backendClosed(attemptID: Int) {
         guard active, self.attemptID == attemptID else { return }
+        eventNow = .now()
         if responseFramer != nil, case .messageComplete = responseFramer!.connectionClosed() {
             // A body delimited by the connection's end.
             backendKeepAlive = false
@@ -874,12 +902,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func awaitRequestHead() {
         guard let context else { return }
         let timeout = servedRequests == 0 ? clientTimeouts.header : clientTimeouts.idle
-        if clientTimer.move(to: .now() + timeout) {
+        if clientTimer.move(to: eventNow + timeout) {
             clientTimer.schedule(on: context.eventLoop) { self.clientTimerFired() }
         }
     }
 
     private func clientTimerFired() {
+        eventNow = .now()
         guard let context, clientTimer.expired(on: context.eventLoop, onFire: { self.clientTimerFired() }) else { return }
         let first = servedRequests == 0
         logger.debug(
@@ -891,12 +920,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func armBackendDeadline() {
         guard let context else { return }
-        if backendTimer.move(to: .now() + attemptTimeout) {
+        if backendTimer.move(to: eventNow + attemptTimeout) {
             backendTimer.schedule(on: context.eventLoop) { self.backendTimerFired() }
         }
     }
 
     private func backendTimerFired() {
+        eventNow = .now()
         guard let context, backendTimer.expired(on: context.eventLoop, onFire: { self.backendTimerFired() }) else { return }
         backendTimedOut()
     }
@@ -919,7 +949,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             userAgent: view.header("User-Agent"),
             cluster: loopTarget.name,
             backend: backend >= 0 ? loopTarget.cluster.backends[backend].id : "-",
-            upstreamMilliseconds: Double((NIODeadline.now() - started).nanoseconds) / 1e6,
+            upstreamMilliseconds: Double((eventNow - started).nanoseconds) / 1e6,
             retries: max(0, attempts - 1)
         )
         let unixSeconds = Int(time(nil))
