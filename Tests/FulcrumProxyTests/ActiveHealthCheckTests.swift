@@ -8,10 +8,11 @@ import Testing
 
 @Suite("Active health checks against real backends", .serialized)
 struct ActiveHealthCheckTests {
-    func cluster(_ addresses: [(String, Int)], rise: Int = 2, fall: Int = 2) throws -> Cluster {
+    func cluster(_ addresses: [(String, Int)], rise: Int = 2, fall: Int = 2, initial: InitialHealth = .up) throws -> Cluster {
         var settings = ClusterSettings(algorithm: .roundRobin)
         settings.rise = rise
         settings.fall = fall
+        settings.initialHealth = initial
         settings.panicThresholdPercent = 0
         return try Cluster(
             name: "checked",
@@ -103,11 +104,9 @@ struct ActiveHealthCheckTests {
         try await checking(try cluster(address), check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200]) }, group: group) {
             #expect(await $0.first { $0.kind == .down }?.reason == "http check: status 204, 2/2")
         }
-        let listed = try cluster(address)
-        try await checking(listed, check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200, 204...204]) }, group: group) {
-            // Rises from down only if it passes; start it down to see that.
-            #expect(await $0.first(within: .milliseconds(400)) { _ in true } == nil)
-            #expect(listed.snapshot.states == [.up])
+        // Started down, a backend rises only on passing checks.
+        try await checking(try cluster(address, initial: .down), check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200, 204...204]) }, group: group) {
+            #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
         }
         // The body must contain the text: /headers echoes the Host header and method-independent headers.
         try await checking(try cluster(address), check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBody = "host: nope" }, group: group) {
@@ -116,10 +115,8 @@ struct ActiveHealthCheckTests {
         try await checking(try cluster(address), check { $0.path = "/headers"; $0.method = "HEAD"; $0.expectBodyRegex = "^x-never" }, group: group) {
             #expect(await $0.first { $0.kind == .down }?.reason == "http check: body does not match /^x-never/, 2/2")
         }
-        let hosted = try cluster(address)
-        try await checking(hosted, check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBodyRegex = "host: health\\.internal" }, group: group) {
-            #expect(await $0.first(within: .milliseconds(400)) { _ in true } == nil)
-            #expect(hosted.snapshot.states == [.up])
+        try await checking(try cluster(address, initial: .down), check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBodyRegex = "host: health\\.internal" }, group: group) {
+            #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
         }
         await backend.stop()
         try await group.shutdownGracefully()
@@ -157,10 +154,8 @@ struct ActiveHealthCheckTests {
     func tcpChecks() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let echo = try await DemoTCPBackend.start(name: "echo", group: group)
-        let passing = try cluster([("echo", echo.port)])
-        try await checking(passing, check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PING" }, group: group) {
-            #expect(await $0.first(within: .milliseconds(400)) { _ in true } == nil)
-            #expect(passing.snapshot.states == [.up])
+        try await checking(try cluster([("echo", echo.port)], initial: .down), check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PING" }, group: group) {
+            #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
         }
         try await checking(try cluster([("echo", echo.port)]), check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PONG"; $0.timeout = .milliseconds(100) }, group: group) {
             #expect(await $0.first { $0.kind == .down }?.reason == "tcp check: timeout after 100ms, 2/2")

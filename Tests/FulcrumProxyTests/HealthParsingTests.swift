@@ -1,4 +1,4 @@
-@testable import FulcrumProxy
+import FulcrumProxy
 import FulcrumCore
 import Testing
 

@@ -10,17 +10,17 @@ import FulcrumCore
 /// as `maxconn:30`), and so does this parser, so agents written for HAProxy
 /// work unchanged. The tests use replies from HAProxy's own agent-check
 /// regression test.
-struct AgentReply: Sendable, Equatable {
+package struct AgentReply: Sendable, Equatable {
     /// `up` or `down`, when the agent said either.
-    var health: HealthStatus?
+    package var health: HealthStatus?
     /// `ready` (enabled), `drain` or `maint`.
-    var admin: AdminState?
+    package var admin: AdminState?
     /// The weight share in percent.
-    var weightPercent: Double?
+    package var weightPercent: Double?
     /// The text after `#`.
-    var description: String?
+    package var description: String?
 
-    init(health: HealthStatus? = nil, admin: AdminState? = nil, weightPercent: Double? = nil, description: String? = nil) {
+    package init(health: HealthStatus? = nil, admin: AdminState? = nil, weightPercent: Double? = nil, description: String? = nil) {
         self.health = health
         self.admin = admin
         self.weightPercent = weightPercent
@@ -28,7 +28,7 @@ struct AgentReply: Sendable, Equatable {
     }
 
     /// Parses the first line of `text`.
-    init(_ text: Substring) {
+    package init(_ text: Substring) {
         var line = text.prefix { !$0.isNewline }
         if let hash = line.firstIndex(of: "#") {
             let rest = line[line.index(after: hash)...].drop { $0 == " " }
@@ -50,7 +50,7 @@ struct AgentReply: Sendable, Equatable {
 
     /// The check's verdict: `down` fails, anything else the agent could say
     /// passes (it answered), carrying the weight and operator state.
-    var verdict: CheckVerdict {
+    package var verdict: CheckVerdict {
         var said = [health.map { $0 == .up ? "up" : "down" }, admin.map(\.agentWord), weightPercent.map { "\(Int($0))%" }]
             .compactMap { $0 }.joined(separator: " ")
         if said.isEmpty { said = "no state" }

@@ -6,8 +6,8 @@
 /// `checks` each `component:measurement` key with its entries' `status`.
 /// The draft's synonyms are accepted (`ok` and `up` pass; `error` and `down`
 /// fail), since frameworks emit both spellings.
-struct HealthDocument: Sendable, Equatable {
-    enum Status: String, Sendable, Equatable {
+package struct HealthDocument: Sendable, Equatable {
+    package enum Status: String, Sendable, Equatable {
         case pass, warn, fail
 
         /// The status a document's text names, synonyms included.
@@ -22,18 +22,18 @@ struct HealthDocument: Sendable, Equatable {
     }
 
     /// The overall status.
-    var status: Status
+    package var status: Status
     /// Each `checks` key with the worst status of its entries, in document order.
-    var checks: [(key: String, status: Status)]
+    package var checks: [(key: String, status: Status)]
 
-    static func == (a: HealthDocument, b: HealthDocument) -> Bool {
+    package static func == (a: HealthDocument, b: HealthDocument) -> Bool {
         a.status == b.status && a.checks.map(\.key) == b.checks.map(\.key) && a.checks.map(\.status) == b.checks.map(\.status)
     }
 
     /// The document in `body`, or `nil` when it is not a JSON object with a
     /// known `status`. A check entry without a known status counts as `fail`:
     /// a dependency that cannot say it is fine is not trusted to be.
-    static func parse(_ body: [UInt8]) -> HealthDocument? {
+    package static func parse(_ body: [UInt8]) -> HealthDocument? {
         guard let json = JSONValue.parse(body), let status = json["status"]?.text.flatMap(Status.named) else {
             return nil
         }
@@ -60,7 +60,7 @@ struct HealthDocument: Sendable, Equatable {
     /// A required dependency that fails or is missing fails the check, naming
     /// it; an overall `fail` fails it, naming the failing entries; `warn`
     /// overall or on a required dependency passes at reduced weight.
-    func verdict(required: [String], warnWeightPercent: Double) -> CheckVerdict {
+    package func verdict(required: [String], warnWeightPercent: Double) -> CheckVerdict {
         var failing: [String] = []
         var warning: [String] = []
         for name in required {

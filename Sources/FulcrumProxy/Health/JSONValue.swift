@@ -7,7 +7,7 @@
 /// nesting deeper than ``maxDepth`` (a hostile or broken backend must not make
 /// the checker recurse without bound). Numbers are kept as written, since a
 /// health document's verdict never depends on one.
-enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -16,11 +16,11 @@ enum JSONValue: Sendable, Equatable {
     case null
 
     /// Objects and arrays nested deeper than this are rejected.
-    static let maxDepth = 32
+    package static let maxDepth = 32
 
     /// The document in `bytes`, or `nil` when it is not exactly one JSON value.
     /// - Complexity: O(n) in the text's length.
-    static func parse(_ bytes: [UInt8]) -> JSONValue? {
+    package static func parse(_ bytes: [UInt8]) -> JSONValue? {
         var parser = Parser(bytes: bytes)
         parser.skipWhitespace()
         guard let value = parser.value(depth: 0) else { return nil }
@@ -40,7 +40,7 @@ enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.object(let x), .object(let y)):
             x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }

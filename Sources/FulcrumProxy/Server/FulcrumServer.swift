@@ -32,12 +32,16 @@ public final class FulcrumServer: Sendable {
 
     /// Builds the clusters and starts every listener.
     ///
+    /// `events` is told of every state change the health checkers cause,
+    /// after it is logged, for callers that act on them (tests wait on it).
+    ///
     /// - Throws: ``CoreError`` for a cluster the core refuses, or the bind
     ///   error of a listener (listeners already started are stopped first).
     public static func start(
         _ configuration: FulcrumConfiguration,
         group: any EventLoopGroup,
-        logger: Logger = Logger(label: "fulcrum.proxy")
+        logger: Logger = Logger(label: "fulcrum.proxy"),
+        events: (@Sendable (ClusterEvent) -> Void)? = nil
     ) async throws -> FulcrumServer {
         var clusters: [(String, Cluster)] = []
         var targets: [String: HTTPRouting.Target] = [:]
@@ -57,7 +61,7 @@ public final class FulcrumServer: Sendable {
             }
             guard !checks.isEmpty else { continue }
             do {
-                checkers.append(try ActiveHealthChecker(cluster: cluster, checks: checks, logger: logger))
+                checkers.append(try ActiveHealthChecker(cluster: cluster, checks: checks, logger: logger, observer: events))
             } catch {
                 throw CoreError(code: .invalidSetting, message: error.description)
             }
