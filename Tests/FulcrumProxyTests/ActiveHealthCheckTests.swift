@@ -2,6 +2,7 @@ import FulcrumConfig
 import FulcrumCore
 import FulcrumProxy
 import Logging
+import MetricsTestKit
 import NIOCore
 import NIOPosix
 import Testing
@@ -41,6 +42,7 @@ struct ActiveHealthCheckTests {
         _ cluster: Cluster,
         _ settings: HealthCheckConfig,
         group: MultiThreadedEventLoopGroup,
+        metrics: TestMetrics = TestMetrics(),
         _ body: (EventRecorder) async throws -> Void
     ) async throws {
         let recorder = EventRecorder()
@@ -48,6 +50,7 @@ struct ActiveHealthCheckTests {
             cluster: cluster,
             settings: settings,
             logger: Logger(label: "test"),
+            metrics: metrics,
             observer: recorder.observer
         )
         checker.start(group: group)
@@ -86,11 +89,16 @@ struct ActiveHealthCheckTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = try await DemoBackend.start(name: "b2", group: group)
         let cluster = try cluster([("b2", backend.port)], fall: 3)
-        try await checking(cluster, check { $0.fall = 3 }, group: group) { recorder in
+        let metrics = TestMetrics()
+        try await checking(cluster, check { $0.fall = 3 }, group: group, metrics: metrics) { recorder in
             backend.health.status = 500
             let down = await recorder.first { $0.kind == .down }
             #expect(down?.description == "cluster=checked backend=b2 DOWN (http check: status 500, 3/3)")
         }
+        // Counted in metrics, per backend.
+        let labels = [("cluster", "checked"), ("backend", "b2")]
+        #expect(try metrics.expectCounter("fulcrum_health_events_total", labels + [("event", "down")]).totalValue == 1)
+        #expect(try metrics.expectCounter("fulcrum_health_checks_total", labels + [("result", "fail")]).totalValue >= 3)
         await backend.stop()
         try await group.shutdownGracefully()
     }

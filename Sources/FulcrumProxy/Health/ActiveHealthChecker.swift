@@ -1,3 +1,4 @@
+import CoreMetrics
 import FulcrumConfig
 import FulcrumCore
 import Logging
@@ -18,6 +19,11 @@ import Synchronization
 /// (HAProxy's `downinter`), and one whose state is changing every
 /// `fast_interval` (`fastinter`). Checks run as scheduled tasks on the
 /// event loops (ping on NIO's thread pool); nothing is locked across I/O.
+///
+/// Metrics: `fulcrum_health_checks_total{cluster, backend, result}` counts
+/// every check (`pass`, `fail`), and `fulcrum_health_events_total{cluster,
+/// backend, event}` every state change (`up`, `down`, `weight`, …), so an
+/// alert can fire on a flapping backend without parsing logs.
 public final class ActiveHealthChecker: Sendable {
     /// Each backend's next scheduled check, and whether checking stopped.
     private let state = Mutex<(tasks: [Int: Scheduled<Void>], stopped: Bool)>(([:], false))
@@ -25,10 +31,9 @@ public final class ActiveHealthChecker: Sendable {
     /// What each checked backend gets, by backend index.
     private let plans: [Int: Plan]
     private let logger: Logger
-    /// State changes by kind (`UP`, `DOWN`, `WEIGHT`, …), for metrics.
-    private let counts = Mutex<[ClusterEvent.Kind: Int]>([:])
     /// Told of every state change after it is logged (tests wait on it).
     private let observer: (@Sendable (ClusterEvent) -> Void)?
+    private let metrics: any MetricsFactory
 
     private struct Plan: Sendable {
         var settings: HealthCheckConfig
@@ -48,11 +53,12 @@ public final class ActiveHealthChecker: Sendable {
         cluster: Cluster,
         settings: HealthCheckConfig,
         logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory,
         observer: (@Sendable (ClusterEvent) -> Void)? = nil
     ) throws(SetupError) {
         var checks: [String: HealthCheckConfig] = [:]
         for backend in cluster.backends { checks[backend.id] = settings }
-        try self.init(cluster: cluster, checks: checks, logger: logger, observer: observer)
+        try self.init(cluster: cluster, checks: checks, logger: logger, metrics: metrics, observer: observer)
     }
 
     /// Checks the backends named in `checks` (by backend id), each with its
@@ -62,10 +68,12 @@ public final class ActiveHealthChecker: Sendable {
     ///
     /// `observer` is told of every state change after it is logged, for
     /// callers that act on changes (tests wait on it instead of polling).
+    /// `metrics` is the global factory unless a test passes its own.
     public init(
         cluster: Cluster,
         checks: [String: HealthCheckConfig],
         logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory,
         observer: (@Sendable (ClusterEvent) -> Void)? = nil
     ) throws(SetupError) {
         var plans: [Int: Plan] = [:]
@@ -97,6 +105,7 @@ public final class ActiveHealthChecker: Sendable {
         self.cluster = cluster
         self.plans = plans
         self.logger = logger
+        self.metrics = metrics
         self.observer = observer
     }
 
@@ -124,9 +133,6 @@ public final class ActiveHealthChecker: Sendable {
         }
         for task in tasks { task.cancel() }
     }
-
-    /// How many state changes of each kind this checker has caused.
-    public var eventCounts: [ClusterEvent.Kind: Int] { counts.withLock { $0 } }
 
     /// The kind of ICMP socket ping checks would use here, or why none can
     /// be opened; for `fulcrum serve`'s startup line and tests.
@@ -158,17 +164,27 @@ public final class ActiveHealthChecker: Sendable {
         if stopped { task.cancel() }
     }
 
-    /// Feeds a verdict to the cluster, then logs and counts what changed.
+    /// Feeds a verdict to the cluster, counts it, then logs and counts what
+    /// changed.
     private func record(_ verdict: CheckVerdict, backend index: Int) {
+        let backend = cluster.backends[index].id
+        let passed = if case .success = verdict.result { true } else { false }
+        Counter(
+            label: "fulcrum_health_checks_total",
+            dimensions: [("cluster", cluster.name), ("backend", backend), ("result", passed ? "pass" : "fail")],
+            factory: metrics
+        ).increment()
         var events = cluster.recordCheck(verdict.result, weightPercent: verdict.weightPercent, backend: index)
         if let admin = verdict.admin {
             events += cluster.setAdminState(admin, backend: index, reason: "agent check")
         }
         guard !events.isEmpty else { return }
-        counts.withLock { counts in
-            for event in events { counts[event.kind, default: 0] += 1 }
-        }
         for event in events {
+            Counter(
+                label: "fulcrum_health_events_total",
+                dimensions: [("cluster", cluster.name), ("backend", backend), ("event", event.kind.metricName)],
+                factory: metrics
+            ).increment()
             if event.kind == .down { logger.warning("\(event)") } else { logger.info("\(event)") }
             observer?(event)
         }
@@ -205,4 +221,9 @@ public final class ActiveHealthChecker: Sendable {
         plan.probe.run(plan.target, on: loop, promise: promise)
         return promise.futureResult
     }
+}
+
+extension ClusterEvent.Kind {
+    /// `up`, `down`, `slow_start_ended`: the log word as a metric label value.
+    fileprivate var metricName: String { rawValue.lowercased().replacing(" ", with: "_") }
 }
