@@ -6,7 +6,9 @@
 #
 # 1. SIGKILL one of three backends, restart it 3 s later.
 # 2. SIGSTOP one: it still accepts connections (the kernel does) but never
-#    answers. first_byte timeout (1 s) and ejection take over.
+#    answers. first_byte timeout (1 s) and ejection take over. Run with
+#    round-robin and with least-connections, which stops sending to a
+#    backend whose requests pile up.
 # 3. One backend's /health turns to 500 while it still serves: it stops
 #    receiving traffic once checks fail, with no client errors.
 # 4. Deep check: one backend's application/health+json reports db failing;
@@ -73,7 +75,7 @@ listeners:
   - { name: web, address: 127.0.0.1, port: $front, default_cluster: app }
 clusters:
   app:
-    algorithm: round-robin
+    algorithm: ${algorithm:-round-robin}
     backends:
       - { address: 127.0.0.1:$p1, name: b1 }
       - { address: 127.0.0.1:$p2, name: b2 }
@@ -138,17 +140,21 @@ scenario1() {
 }
 
 scenario2() {
-    echo "scenario 2: SIGSTOP one of three backends (accepts, never answers); first_byte 1s"
-    start "$checks" "    timeouts: { first_byte: 1s }"
-    ( sleep 3; kill -STOP "$b2"; echo "$EPOCHREALTIME" > "$work/t_fault" ) &
-    load 12
-    t_fault=$(cat "$work/t_fault")
-    ejected=$(first_log "b2 EJECTED" | cut -d' ' -f1)
-    down=$(first_log "b2 DOWN" | cut -d' ' -f1)
-    echo "  stopped → EJECTED: $(ms_between "$t_fault" "$ejected") ms; → DOWN: $(ms_between "$t_fault" "$down") ms"
-    echo "  bound: wrk keeps at most 16 requests in flight, so at most 16 can be waiting on b2 when it hangs"
-    reasons "b2 (EJECTED|DOWN)"
-    stop
+    for algorithm in round-robin least-connections; do
+        echo "scenario 2: SIGSTOP one of three backends (accepts, never answers); first_byte 1s; $algorithm"
+        start "$checks" "    timeouts: { first_byte: 1s }"
+        ( sleep 3; kill -STOP "$b2"; echo "$EPOCHREALTIME" > "$work/t_fault" ) &
+        load 12
+        t_fault=$(cat "$work/t_fault")
+        ejected=$(first_log "b2 EJECTED" | cut -d' ' -f1)
+        down=$(first_log "b2 DOWN" | cut -d' ' -f1)
+        echo "  stopped → EJECTED: $(ms_between "$t_fault" "$ejected") ms; → DOWN: $(ms_between "$t_fault" "$down") ms"
+        echo "  bound: wrk keeps 16 requests in flight, about 16/3 of them on b2 when it hangs"
+        reasons "b2 (EJECTED|DOWN)"
+        stop
+        [ "$algorithm" = round-robin ] && echo
+    done
+    algorithm=
 }
 
 # still_serving HEALTH_CHECK FAULT_PATH LABEL: b2 keeps serving but its checks
