@@ -223,6 +223,31 @@ struct ActiveHealthCheckTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("fast_interval while a state is changing and down_interval while down, not the 10 s interval")
+    func fastAndDownIntervals() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await DemoBackend.start(name: "b", group: group)
+        let slow = check {
+            $0.interval = .seconds(10)
+            $0.fastInterval = .milliseconds(50)
+            $0.downInterval = .milliseconds(50)
+            $0.fall = 1
+        }
+        // Down at first: the first pass starts a rise, the second comes a fast interval later.
+        try await checking(try cluster([("b", backend.port)], initial: .down), slow, group: group) {
+            #expect(await $0.first(within: .seconds(3)) { $0.kind == .up }?.reason == "2/2")
+        }
+        // Failing: down at once (fall 1); healed, it is noticed a down interval later.
+        backend.health.status = 503
+        try await checking(try cluster([("b", backend.port)], fall: 1), slow, group: group) { recorder in
+            #expect(await recorder.first(within: .seconds(3)) { $0.kind == .down }?.reason == "http check: status 503, 1/1")
+            backend.health.status = 200
+            #expect(await recorder.first(within: .seconds(3)) { $0.kind == .up }?.reason == "2/2")
+        }
+        await backend.stop()
+        try await group.shutdownGracefully()
+    }
+
     @Test("first checks are spread evenly over one interval")
     func spread() {
         let offsets = (0..<4).map { ActiveHealthChecker.startOffset(position: $0, of: 4, interval: .seconds(2)) }

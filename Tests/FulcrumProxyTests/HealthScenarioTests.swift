@@ -105,4 +105,38 @@ struct HealthScenarioTests {
             expectedReason: "application check: db:connection fail, 3/3"
         ) { $0.health.setDependency("db:connection", "fail") }
     }
+
+    @Test("a backend's own health_check overrides the cluster's: a tcp check keeps it up while http fails the others")
+    func backendOverride() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let b1 = try await DemoBackend.start(name: "b1", group: group)
+        let b2 = try await DemoBackend.start(name: "b2", group: group)
+        b1.health.status = 500
+        b2.health.status = 500
+        let port = try await ProxyFixture.closedPort()
+        let yaml = """
+            listeners:
+              - { name: front, address: 127.0.0.1, port: \(port), default_cluster: app }
+            clusters:
+              app:
+                backends:
+                  - { name: b1, address: 127.0.0.1:\(b1.port) }
+                  - { name: b2, address: 127.0.0.1:\(b2.port), health_check: { type: tcp } }
+                health_check: { type: http, interval: 50ms, timeout: 500ms }
+            """
+        let recorder = EventRecorder()
+        let server = try await FulcrumServer.start(
+            try ConfigLoader.parse(yaml: yaml, file: "test.yaml"),
+            group: group,
+            events: recorder.observer
+        )
+        #expect(await recorder.first { $0.backend == "b2" && $0.kind == .up }?.reason == "first check passed")
+        let app = try #require(server.clusters.first?.cluster)
+        #expect(app.snapshot.states == [.down, .up])
+        #expect(recorder.events.allSatisfy { $0.backend != "b1" || $0.kind != .up })
+        await server.stop(drainTimeout: .zero)
+        await b1.stop()
+        await b2.stop()
+        try await group.shutdownGracefully()
+    }
 }
