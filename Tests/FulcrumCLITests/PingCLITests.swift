@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `fulcrum serve` with ping checks, as a process, for each kind of ICMP
+/// socket the kernel may grant: raw (root, in this machine's namespace),
+/// datagram (a network namespace whose `net.ipv4.ping_group_range` admits
+/// root's group), and neither (an unprivileged user outside the range),
+/// where startup must fail with a message that says what to change.
+@Suite("fulcrum serve with ping health checks", .serialized)
+struct PingCLITests {
+    /// What a process printed (stdout and stderr) until `marker` appeared,
+    /// it exited, or `timeout` seconds passed; it is killed afterwards.
+    static func output(_ executable: String, _ arguments: [String], until marker: String, timeout: Double = 20) throws
+        -> (text: String, status: Int32?)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let pid = process.processIdentifier
+        // The bound: a process that never prints the marker is killed.
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { kill(pid, SIGKILL) }
+        var text = ""
+        var ended = false
+        let handle = pipe.fileHandleForReading
+        while !text.contains(marker) {
+            let data = handle.availableData
+            if data.isEmpty {
+                ended = true
+                break
+            }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard ended else {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            return (text, nil)
+        }
+        process.waitUntilExit()
+        return (text, process.terminationStatus)
+    }
+
+    /// A loopback port nobody listens on.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length)
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A world-readable config (an unprivileged user must read it) with one
+    /// ping-checked backend on 127.0.0.1.
+    static func config() throws -> String {
+        let path = "/tmp/fulcrum-ping-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
+        let yaml = """
+            listeners:
+              - { name: web, address: 127.0.0.1, port: \(freePort()), default_cluster: app }
+            clusters:
+              app:
+                backends: [ { name: lo, address: "127.0.0.1:\(freePort())" } ]
+                health_check: { type: ping, interval: 100ms, timeout: 1s }
+            """
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o644)
+        return path
+    }
+
+    static var isRoot: Bool { getuid() == 0 }
+
+    @Test("as root: the first echo reply brings the backend up")
+    func asRoot() throws {
+        guard Self.isRoot else { return }  // The other tests cover unprivileged users.
+        let binary = try Fulcrum.binary.get().path
+        let config = try Self.config()
+        defer { unlink(config) }
+        let result = try Self.output(binary, ["serve", "--config", config], until: "backend=lo UP")
+        #expect(result.text.contains("cluster=app backend=lo UP (first check passed)"), "\(result.text)")
+        #expect(result.text.contains(" ICMP socket"))
+        #expect(result.text.contains("health: ping every 100ms"))
+    }
+
+    @Test("a datagram ICMP socket where ping_group_range allows it (a network namespace of our own)")
+    func datagram() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let binary = try Fulcrum.binary.get().path
+        let config = try Self.config()
+        defer { unlink(config) }
+        let script = "ip link set lo up && sysctl -qw net.ipv4.ping_group_range='0 0' && exec \"$0\" serve --config \"$1\""
+        let result = try Self.output("/usr/bin/unshare", ["-n", "sh", "-c", script, binary, config], until: "backend=lo UP")
+        // Without the right to make namespaces (some containers), there is nothing to check.
+        guard !result.text.contains("unshare:") else { return }
+        #expect(result.text.contains("cluster=app ping checks use a datagram ICMP socket"), "\(result.text)")
+        #expect(result.text.contains("cluster=app backend=lo UP (first check passed)"))
+    }
+
+    @Test("neither socket: startup fails, naming ping_group_range and root")
+    func neither() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return }
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8)) ?? ""
+        let bounds = range.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        // nogroup (65534) must be outside the range for this test to mean anything.
+        guard bounds.count == 2, !(bounds[0]...max(bounds[0], bounds[1])).contains(65534) || bounds[0] > bounds[1] else {
+            return
+        }
+        let binary = try Fulcrum.binary.get().path
+        let config = try Self.config()
+        defer { unlink(config) }
+        let result = try Self.output(
+            "/usr/bin/setpriv",
+            ["--reuid=nobody", "--regid=nogroup", "--clear-groups", binary, "serve", "--config", config],
+            until: "no marker: run until it exits"
+        )
+        #expect(result.status != nil && result.status != 0, "\(result.text)")
+        #expect(result.text.contains("ping health checks need an ICMP socket"), "\(result.text)")
+        #expect(result.text.contains("net.ipv4.ping_group_range"))
+        #expect(result.text.contains("needs root"))
+        #expect(!result.text.contains("listening"))
+    }
+}
