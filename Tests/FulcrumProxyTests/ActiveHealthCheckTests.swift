@@ -248,6 +248,12 @@ struct ActiveHealthCheckTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("each delay lies within ±jitter of its interval", arguments: [(0.0, 1800), (0.5, 2000), (0.999_999, 2200)])
+    func jitter(unit: Double, milliseconds: Int) {
+        let delay = ActiveHealthChecker.jittered(.seconds(2), percent: 10, unit: unit)
+        #expect(abs((delay - .milliseconds(milliseconds)).nanoseconds) < 1_000_000)
+    }
+
     @Test("first checks are spread evenly over one interval")
     func spread() {
         let offsets = (0..<4).map { ActiveHealthChecker.startOffset(position: $0, of: 4, interval: .seconds(2)) }

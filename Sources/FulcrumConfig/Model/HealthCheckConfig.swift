@@ -143,6 +143,7 @@ public struct HealthCheckConfig: Sendable, Hashable {
         }
         if let port, type != .ping { what += " on port \(port)" }
         var timing = "every \(DurationText.format(interval)) (±\(ConfigReader.format(jitterPercent))%)"
+        if let fastInterval { timing += ", \(DurationText.format(fastInterval)) while changing" }
         if let downInterval { timing += ", \(DurationText.format(downInterval)) while down" }
         return "\(what) \(timing), timeout \(DurationText.format(timeout)), rise \(rise), fall \(fall), "
             + "initial \(initial.rawValue)"

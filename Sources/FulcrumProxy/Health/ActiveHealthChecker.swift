@@ -204,8 +204,13 @@ public final class ActiveHealthChecker: Sendable {
             base = settings.interval
         }
         var random = FastRandom()
-        let spread = settings.jitterPercent / 100 * (2 * random.unit() - 1)
-        return .nanoseconds(Int64(Double(base.nanoseconds) * (1 + spread)))
+        return .nanoseconds(Self.jittered(base, percent: settings.jitterPercent, unit: random.unit()).nanoseconds)
+    }
+
+    /// `base` moved by up to ±`percent`%, where `unit` (uniform in [0, 1))
+    /// picks the point: 0 is the shortest, 0.5 the base itself.
+    package static func jittered(_ base: Duration, percent: Double, unit: Double) -> Duration {
+        .nanoseconds(Int64(Double(base.nanoseconds) * (1 + percent / 100 * (2 * unit - 1))))
     }
 
     /// One check, bounded by the timeout.
