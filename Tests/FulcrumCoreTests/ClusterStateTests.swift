@@ -35,6 +35,24 @@ struct ClusterStateTests {
         #expect(cluster.names(20).contains("b"))
     }
 
+    @Test("An agent's drain/maint/ready and an operator's state: the stricter applies, neither undoes the other")
+    func agentAndOperator() throws {
+        let cluster = try Fixture.cluster([1, 1], .roundRobin)
+        #expect(cluster.setAgentAdminState(.draining, backend: 1).map(\.description) == ["cluster=test backend=b DRAINING (agent check)"])
+        #expect(cluster.snapshot.states[1] == .draining)
+        cluster.setAdminState(.maintenance, backend: 1)
+        #expect(cluster.snapshot.states[1] == .maintenance)
+        // The agent's ready ends only its own drain; the operator's maintenance stays.
+        #expect(cluster.setAgentAdminState(.enabled, backend: 1).isEmpty)
+        #expect(cluster.snapshot.states[1] == .maintenance)
+        cluster.setAdminState(.enabled, backend: 1)
+        #expect(cluster.snapshot.states[1] == .up)
+        // An operator's enabled does not override an agent's maintenance.
+        cluster.setAgentAdminState(.maintenance, backend: 1)
+        cluster.setAdminState(.enabled, backend: 1)
+        #expect(cluster.snapshot.states[1] == .maintenance)
+    }
+
     @Test("A backend's own thresholds override the cluster's")
     func backendThresholds() throws {
         let cluster = try Fixture.cluster([1, 1, 1], .roundRobin) {

@@ -33,6 +33,9 @@ public final class Cluster: Sendable {
         /// application check that warns, or an agent's `75%`.
         var healthWeight: [Double]
         var admin: [AdminState]
+        /// What each backend's own agent asks for; the stricter of this and
+        /// the operator's state applies.
+        var agentAdmin: [AdminState]
         var outliers: OutlierDetector
         /// When each backend last became available, for slow start; nil
         /// while unavailable or when it has been available since creation.
@@ -83,6 +86,7 @@ public final class Cluster: Sendable {
             health: health,
             healthWeight: Array(repeating: 1, count: backends.count),
             admin: Array(repeating: .enabled, count: backends.count),
+            agentAdmin: Array(repeating: .enabled, count: backends.count),
             outliers: OutlierDetector(settings: settings.outlierDetection, backendCount: backends.count),
             availableSince: Array(repeating: nil, count: backends.count),
             states: [],
@@ -195,21 +199,36 @@ public final class Cluster: Sendable {
     }
 
     /// Sets an operator's state for backend `index`: drain, maintenance, or
-    /// back in service. `reason` says who asked: an operator, or the
-    /// backend's own agent (HAProxy's agent-check `drain`/`maint`/`ready`).
+    /// back in service.
     @discardableResult
-    public func setAdminState(_ admin: AdminState, backend index: Int, reason: String = "operator") -> [ClusterEvent] {
+    public func setAdminState(_ admin: AdminState, backend index: Int) -> [ClusterEvent] {
         update { state, _, events in
             guard state.admin[index] != admin else { return }
             state.admin[index] = admin
-            let kind: ClusterEvent.Kind =
-                switch admin {
-                case .enabled: .enabled
-                case .draining: .draining
-                case .maintenance: .maintenance
-                }
-            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: kind, reason: reason))
+            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: admin.eventKind, reason: "operator"))
         }
+    }
+
+    /// Sets what backend `index`'s own agent asks for (HAProxy's agent-check
+    /// `drain`, `maint`, `ready`). It is kept apart from the operator's state
+    /// and the stricter of the two applies, so an agent saying `ready` never
+    /// ends a drain an operator started, and an operator's `enabled` does not
+    /// override an agent that asked for maintenance.
+    @discardableResult
+    public func setAgentAdminState(_ admin: AdminState, backend index: Int) -> [ClusterEvent] {
+        update { state, _, events in
+            guard state.agentAdmin[index] != admin else { return }
+            let before = Self.effectiveAdmin(state, index)
+            state.agentAdmin[index] = admin
+            let after = Self.effectiveAdmin(state, index)
+            guard after != before else { return }
+            events.append(ClusterEvent(cluster: name, backend: backends[index].id, kind: after.eventKind, reason: "agent check"))
+        }
+    }
+
+    /// The stricter of the operator's and the agent's states.
+    private static func effectiveAdmin(_ state: State, _ i: Int) -> AdminState {
+        state.admin[i].strictness >= state.agentAdmin[i].strictness ? state.admin[i] : state.agentAdmin[i]
     }
 
     /// Advances time-driven state: ends ejections that are due and moves
@@ -323,7 +342,7 @@ public final class Cluster: Sendable {
 
     /// A backend's state before slow start is considered.
     private static func baseState(_ state: State, _ i: Int, _ now: Instant) -> BackendState {
-        switch state.admin[i] {
+        switch effectiveAdmin(state, i) {
         case .maintenance: return .maintenance
         case .draining: return .draining
         case .enabled: break
@@ -390,5 +409,24 @@ public final class Cluster: Sendable {
                 return try balancer.makePlan(layout)
             }
         )
+    }
+}
+
+extension AdminState {
+    /// Maintenance is stricter than draining, which is stricter than enabled.
+    fileprivate var strictness: Int {
+        switch self {
+        case .enabled: 0
+        case .draining: 1
+        case .maintenance: 2
+        }
+    }
+
+    fileprivate var eventKind: ClusterEvent.Kind {
+        switch self {
+        case .enabled: .enabled
+        case .draining: .draining
+        case .maintenance: .maintenance
+        }
     }
 }

@@ -176,7 +176,7 @@ public final class ActiveHealthChecker: Sendable {
         ).increment()
         var events = cluster.recordCheck(verdict.result, weightPercent: verdict.weightPercent, backend: index)
         if let admin = verdict.admin {
-            events += cluster.setAdminState(admin, backend: index, reason: "agent check")
+            events += cluster.setAgentAdminState(admin, backend: index)
         }
         guard !events.isEmpty else { return }
         for event in events {
