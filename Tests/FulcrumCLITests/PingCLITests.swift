@@ -83,7 +83,7 @@ struct PingCLITests {
 
     static var isRoot: Bool { getuid() == 0 }
 
-    @Test("as root: the first echo reply brings the backend up")
+    @Test("as root: the startup summary, then the first echo reply brings the backend up")
     func asRoot() throws {
         guard Self.isRoot else { return }  // The other tests cover unprivileged users.
         let binary = try Fulcrum.binary.get().path
@@ -92,7 +92,13 @@ struct PingCLITests {
         let result = try Self.output(binary, ["serve", "--config", config], until: "backend=lo UP")
         #expect(result.text.contains("cluster=app backend=lo UP (first check passed)"), "\(result.text)")
         #expect(result.text.contains(" ICMP socket"))
-        #expect(result.text.contains("health: ping every 100ms"))
+        // The one-line summary of the cluster that serve logs at startup.
+        #expect(
+            result.text.contains(
+                "cluster=app round-robin, 1 backend (lo=1); health: ping every 100ms (±10%), timeout 1s, rise 2, "
+                    + "fall 3, initial first_check; passive ejection after 5 gateway failures in a row"
+            )
+        )
     }
 
     @Test("a datagram ICMP socket where ping_group_range allows it (a network namespace of our own)")
