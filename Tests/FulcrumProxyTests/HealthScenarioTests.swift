@@ -14,17 +14,25 @@ import Testing
 @Suite("Health scenarios under load", .serialized)
 struct HealthScenarioTests {
     /// Sends `count` requests on one keep-alive curl process and returns the
-    /// status of each.
-    static func batch(_ url: String, count: Int) throws -> [Int] {
+    /// status of each. Waits for curl without holding a cooperative thread
+    /// (see `curl(_:)`): the statuses go to a file, read after it exits.
+    static func batch(_ url: String, count: Int) async throws -> [Int] {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-batch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["curl", "-s", "--max-time", "20", "-w", "%{http_code}\n"]
+        process.arguments = ["sh", "-c", "curl \"$@\" > '\(output.path)'", "curl", "-s", "--max-time", "20", "-w", "%{http_code}\n"]
             + (0..<count).flatMap { _ in ["-o", "/dev/null", url] }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            process.terminationHandler = { _ in done.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                done.resume()
+            }
+        }
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { Int($0) ?? 0 }
     }
 
@@ -60,11 +68,11 @@ struct HealthScenarioTests {
         let batches = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
         let (progress, batchDone) = AsyncStream<Int>.makeStream()
-        let load = Task.detached {
+        let load = Task {
             defer { batchDone.finish() }
             // Bounded: at most 60 batches of 50 requests.
             for i in 0..<60 where !stop.load(ordering: .relaxed) {
-                let codes = try Self.batch(url, count: 50)
+                let codes = try await Self.batch(url, count: 50)
                 statuses.withLock { $0 += codes }
                 batches.add(1, ordering: .relaxed)
                 batchDone.yield(i)
