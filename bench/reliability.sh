@@ -7,8 +7,10 @@
 # 1. SIGKILL one of three backends, restart it 3 s later.
 # 2. SIGSTOP one: it still accepts connections (the kernel does) but never
 #    answers. first_byte timeout (1 s) and ejection take over. Run with
-#    round-robin and with least-connections, which stops sending to a
-#    backend whose requests pile up.
+#    round-robin, with least-connections (which stops sending to a backend
+#    whose requests pile up), and with a per-try timeout (250 ms), after
+#    which the listener retries a stuck GET on another backend as far as
+#    the retry budget allows (the default 20%, then 100%).
 # 3. One backend's /health turns to 500 while it still serves: it stops
 #    receiving traffic once checks fail, with no client errors.
 # 4. Deep check: one backend's application/health+json reports db failing;
@@ -140,9 +142,13 @@ scenario1() {
 }
 
 scenario2() {
-    for algorithm in round-robin least-connections; do
-        echo "scenario 2: SIGSTOP one of three backends (accepts, never answers); first_byte 1s; $algorithm"
-        start "$checks" "    timeouts: { first_byte: 1s }"
+    # algorithm | cluster timeouts | retry budget percent
+    for variant in "round-robin|first_byte: 1s|20" "least-connections|first_byte: 1s|20" \
+        "round-robin|first_byte: 1s, per_try: 250ms|20" "round-robin|first_byte: 1s, per_try: 250ms|100"; do
+        IFS='|' read -r algorithm timeouts budget <<< "$variant"
+        echo "scenario 2: SIGSTOP one of three backends (accepts, never answers); $algorithm, $timeouts, retry budget $budget%"
+        start "$checks" "    timeouts: { $timeouts }
+    retry_budget_percent: $budget"
         ( sleep 3; kill -STOP "$b2"; echo "$EPOCHREALTIME" > "$work/t_fault" ) &
         load 12
         t_fault=$(cat "$work/t_fault")
@@ -152,7 +158,7 @@ scenario2() {
         echo "  bound: wrk keeps 16 requests in flight, about 16/3 of them on b2 when it hangs"
         reasons "b2 (EJECTED|DOWN)"
         stop
-        [ "$algorithm" = round-robin ] && echo
+        echo
     done
     algorithm=
 }
