@@ -96,7 +96,8 @@ struct PingCLITests {
         #expect(
             result.text.contains(
                 "cluster=app round-robin, 1 backend (lo=1); health: ping every 100ms (±10%), timeout 1s, rise 2, "
-                    + "fall 3, initial first_check; passive ejection after 5 gateway failures in a row"
+                    + "fall 3, initial first_check; passive ejection after 5 gateway failures in a row; "
+                    + "routing PANIC until the first checks pass"
             )
         )
     }

@@ -49,7 +49,11 @@ public final class FulcrumServer: Sendable {
             let cluster = try Cluster(name: config.name, backends: try config.makeBackends(), settings: config.makeSettings())
             clusters.append((config.name, cluster))
             targets[config.name] = HTTPRouting.Target(name: config.name, cluster: cluster, options: ProxyOptions(config))
-            logger.info("\(config.startupSummary)")
+            // Under first_check every checked backend starts down, so a cluster
+            // starts in panic (or unavailable) until its first checks pass;
+            // saying so here explains the "PANIC ENDED" that follows.
+            let mode = cluster.snapshot.mode
+            logger.info("\(config.startupSummary)\(mode == .normal ? "" : "; routing \(mode) until the first checks pass")")
         }
         // Checkers are built before any listener binds, so a check that cannot
         // run here (ping without an ICMP socket) fails startup cleanly.
