@@ -14,7 +14,12 @@ import Glibc
 struct PingCLITests {
     /// What a process printed (stdout and stderr) until `marker` appeared,
     /// it exited, or `timeout` seconds passed; it is killed afterwards.
-    static func output(_ executable: String, _ arguments: [String], until marker: String, timeout: Double = 20) throws
+    static func output(
+        _ executable: String,
+        _ arguments: [String],
+        until marker: String,
+        timeout: Double = 20
+    ) throws
         -> (text: String, status: Int32?)
     {
         let process = Process()
@@ -108,9 +113,14 @@ struct PingCLITests {
         let binary = try Fulcrum.binary.get().path
         let config = try Self.config()
         defer { unlink(config) }
-        let script = "{ ip link set lo up && sysctl -qw net.ipv4.ping_group_range='0 0'; } >/dev/null 2>&1 "
+        let script =
+            "{ ip link set lo up && sysctl -qw net.ipv4.ping_group_range='0 0'; } >/dev/null 2>&1 "
             + "|| { echo 'cannot test: no ip or sysctl here'; exit 99; }; exec \"$0\" serve --config \"$1\""
-        let result = try Self.output("/usr/bin/unshare", ["-n", "sh", "-c", script, binary, config], until: "backend=lo UP")
+        let result = try Self.output(
+            "/usr/bin/unshare",
+            ["-n", "sh", "-c", script, binary, config],
+            until: "backend=lo UP"
+        )
         // Without the right to make namespaces (some containers), or without
         // iproute2 and procps, there is nothing to check.
         guard !result.text.contains("unshare:"), !result.text.contains("cannot test:") else { return }
@@ -124,7 +134,8 @@ struct PingCLITests {
         let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8)) ?? ""
         let bounds = range.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
         // nogroup (65534) must be outside the range for this test to mean anything.
-        guard bounds.count == 2, !(bounds[0]...max(bounds[0], bounds[1])).contains(65534) || bounds[0] > bounds[1] else {
+        guard bounds.count == 2, !(bounds[0]...max(bounds[0], bounds[1])).contains(65534) || bounds[0] > bounds[1]
+        else {
             return
         }
         let binary = try Fulcrum.binary.get().path

@@ -60,8 +60,14 @@ struct HealthCheckConfigTests {
         #expect(own.type == .tcp && own.send == "PING\r\n" && own.expect == "PONG" && own.rise == 1)
         #expect(own.fall == 5 && own.interval == .seconds(3) && own.port == 9100)
         let settings = cluster.makeSettings()
-        #expect(settings.healthThresholds(for: cluster.backends[0].name) == HealthThresholds(rise: 4, fall: 5, initial: .down))
-        #expect(settings.healthThresholds(for: cluster.backends[1].name) == HealthThresholds(rise: 1, fall: 5, initial: .down))
+        #expect(
+            settings.healthThresholds(for: cluster.backends[0].name)
+                == HealthThresholds(rise: 4, fall: 5, initial: .down)
+        )
+        #expect(
+            settings.healthThresholds(for: cluster.backends[1].name)
+                == HealthThresholds(rise: 1, fall: 5, initial: .down)
+        )
     }
 
     @Test("a backend may have checks when its cluster has none")
@@ -83,9 +89,12 @@ struct HealthCheckConfigTests {
         #expect(cluster.healthCheck(for: cluster.backends[1]) == HealthCheckConfig(type: .agent, port: 9777))
     }
 
-    @Test("status sets", arguments: [
-        ("200-399", [200...399]), ("204", [204...204]), ("200, 204,300-302", [200...200, 204...204, 300...302]),
-    ] as [(String, [ClosedRange<Int>])])
+    @Test(
+        "status sets",
+        arguments: [
+            ("200-399", [200...399]), ("204", [204...204]), ("200, 204,300-302", [200...200, 204...204, 300...302]),
+        ] as [(String, [ClosedRange<Int>])]
+    )
     func statusSets(text: String, ranges: [ClosedRange<Int>]) throws {
         let configuration = try #require(
             valid(minimalConfig + "    health_check: { expect_status: \"\(text)\" }\n")

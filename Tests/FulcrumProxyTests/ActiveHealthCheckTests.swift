@@ -9,7 +9,12 @@ import Testing
 
 @Suite("Active health checks against real backends", .serialized)
 struct ActiveHealthCheckTests {
-    func cluster(_ addresses: [(String, Int)], rise: Int = 2, fall: Int = 2, initial: InitialHealth = .up) throws -> Cluster {
+    func cluster(
+        _ addresses: [(String, Int)],
+        rise: Int = 2,
+        fall: Int = 2,
+        initial: InitialHealth = .up
+    ) throws -> Cluster {
         var settings = ClusterSettings(algorithm: .roundRobin)
         settings.rise = rise
         settings.fall = fall
@@ -17,12 +22,17 @@ struct ActiveHealthCheckTests {
         settings.panicThresholdPercent = 0
         return try Cluster(
             name: "checked",
-            backends: try addresses.map { try Backend(id: $0.0, address: BackendAddress(host: "127.0.0.1", port: $0.1)) },
+            backends: try addresses.map {
+                try Backend(id: $0.0, address: BackendAddress(host: "127.0.0.1", port: $0.1))
+            },
             settings: settings
         )
     }
 
-    func check(_ type: HealthCheckConfig.CheckType = .http, _ configure: (inout HealthCheckConfig) -> Void = { _ in })
+    func check(
+        _ type: HealthCheckConfig.CheckType = .http,
+        _ configure: (inout HealthCheckConfig) -> Void = { _ in }
+    )
         -> HealthCheckConfig
     {
         var check = HealthCheckConfig(
@@ -109,21 +119,59 @@ struct ActiveHealthCheckTests {
         let backend = try await DemoBackend.start(name: "web", group: group)
         let address = [("web", backend.port)]
         // /status/204 passes only when 204 is listed.
-        try await checking(try cluster(address), check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200]) }, group: group) {
+        try await checking(
+            try cluster(address),
+            check {
+                $0.path = "/status/204"
+                $0.expectStatus = .init(ranges: [200...200])
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .down }?.reason == "http check: status 204, 2/2")
         }
         // Started down, a backend rises only on passing checks.
-        try await checking(try cluster(address, initial: .down), check { $0.path = "/status/204"; $0.expectStatus = .init(ranges: [200...200, 204...204]) }, group: group) {
+        try await checking(
+            try cluster(address, initial: .down),
+            check {
+                $0.path = "/status/204"
+                $0.expectStatus = .init(ranges: [200...200, 204...204])
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
         }
         // The body must contain the text: /headers echoes the Host header and method-independent headers.
-        try await checking(try cluster(address), check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBody = "host: nope" }, group: group) {
+        try await checking(
+            try cluster(address),
+            check {
+                $0.path = "/headers"
+                $0.host = "health.internal"
+                $0.expectBody = "host: nope"
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .down }?.reason == "http check: body lacks 'host: nope', 2/2")
         }
-        try await checking(try cluster(address), check { $0.path = "/headers"; $0.method = "HEAD"; $0.expectBodyRegex = "^x-never" }, group: group) {
+        try await checking(
+            try cluster(address),
+            check {
+                $0.path = "/headers"
+                $0.method = "HEAD"
+                $0.expectBodyRegex = "^x-never"
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .down }?.reason == "http check: body does not match /^x-never/, 2/2")
         }
-        try await checking(try cluster(address, initial: .down), check { $0.path = "/headers"; $0.host = "health.internal"; $0.expectBodyRegex = "host: health\\.internal" }, group: group) {
+        try await checking(
+            try cluster(address, initial: .down),
+            check {
+                $0.path = "/headers"
+                $0.host = "health.internal"
+                $0.expectBodyRegex = "host: health\\.internal"
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
         }
         await backend.stop()
@@ -135,15 +183,24 @@ struct ActiveHealthCheckTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = try await DemoBackend.start(name: "app", group: group)
         let cluster = try cluster([("app", backend.port)])
-        let settings = check(.application) { $0.path = "/health/deep"; $0.required = ["db", "cache"]; $0.warnWeightPercent = 50 }
+        let settings = check(.application) {
+            $0.path = "/health/deep"
+            $0.required = ["db", "cache"]
+            $0.warnWeightPercent = 50
+        }
         try await checking(cluster, settings, group: group) { recorder in
             backend.health.setDependency("cache:ping", "warn")
             let weight = await recorder.first { $0.kind == .weight }
-            #expect(weight?.description == "cluster=checked backend=app WEIGHT (50% of its weight, application check: cache:ping warn)")
+            #expect(
+                weight?.description
+                    == "cluster=checked backend=app WEIGHT (50% of its weight, application check: cache:ping warn)"
+            )
             #expect(cluster.snapshot.healthWeights == [0.5])
             backend.health.setDependency("db:connection", "fail")
             let down = await recorder.first { $0.kind == .down }
-            #expect(down?.description == "cluster=checked backend=app DOWN (application check: db:connection fail, 2/2)")
+            #expect(
+                down?.description == "cluster=checked backend=app DOWN (application check: db:connection fail, 2/2)"
+            )
             backend.health.setDependency("db:connection", "pass")
             backend.health.setDependency("cache:ping", "pass")
             #expect(await recorder.first { $0.kind == .up }?.reason == "2/2")
@@ -151,7 +208,14 @@ struct ActiveHealthCheckTests {
         }
         // A required dependency the document does not list counts as failing.
         let strict = try self.cluster([("app", backend.port)])
-        try await checking(strict, check(.application) { $0.path = "/health/deep"; $0.required = ["queue"] }, group: group) {
+        try await checking(
+            strict,
+            check(.application) {
+                $0.path = "/health/deep"
+                $0.required = ["queue"]
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .down }?.reason == "application check: queue missing, 2/2")
         }
         await backend.stop()
@@ -162,10 +226,25 @@ struct ActiveHealthCheckTests {
     func tcpChecks() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let echo = try await DemoTCPBackend.start(name: "echo", group: group)
-        try await checking(try cluster([("echo", echo.port)], initial: .down), check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PING" }, group: group) {
+        try await checking(
+            try cluster([("echo", echo.port)], initial: .down),
+            check(.tcp) {
+                $0.send = "PING\r\n"
+                $0.expect = "PING"
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
         }
-        try await checking(try cluster([("echo", echo.port)]), check(.tcp) { $0.send = "PING\r\n"; $0.expect = "PONG"; $0.timeout = .milliseconds(100) }, group: group) {
+        try await checking(
+            try cluster([("echo", echo.port)]),
+            check(.tcp) {
+                $0.send = "PING\r\n"
+                $0.expect = "PONG"
+                $0.timeout = .milliseconds(100)
+            },
+            group: group
+        ) {
             #expect(await $0.first { $0.kind == .down }?.reason == "tcp check: timeout after 100ms, 2/2")
         }
         let port = echo.port
@@ -240,7 +319,9 @@ struct ActiveHealthCheckTests {
         // Failing: down at once (fall 1); healed, it is noticed a down interval later.
         backend.health.status = 503
         try await checking(try cluster([("b", backend.port)], fall: 1), slow, group: group) { recorder in
-            #expect(await recorder.first(within: .seconds(3)) { $0.kind == .down }?.reason == "http check: status 503, 1/1")
+            #expect(
+                await recorder.first(within: .seconds(3)) { $0.kind == .down }?.reason == "http check: status 503, 1/1"
+            )
             backend.health.status = 200
             #expect(await recorder.first(within: .seconds(3)) { $0.kind == .up }?.reason == "2/2")
         }

@@ -97,7 +97,8 @@ struct HealthScenarioTests {
     @Test("the deep check: b2's document reports db failing; it is taken out and the reason names db")
     func deepCheckDBFails() async throws {
         try await run(
-            check: "{ type: application, path: /health/deep, required: [db], interval: 100ms, timeout: 500ms, fall: 3 }",
+            check:
+                "{ type: application, path: /health/deep, required: [db], interval: 100ms, timeout: 500ms, fall: 3 }",
             expectedReason: "application check: db:connection fail, 3/3"
         ) { $0.health.setDependency("db:connection", "fail") }
     }

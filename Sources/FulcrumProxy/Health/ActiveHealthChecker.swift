@@ -114,7 +114,11 @@ public final class ActiveHealthChecker: Sendable {
     public func start(group: any EventLoopGroup) {
         let indices = plans.keys.sorted()
         for (position, index) in indices.enumerated() {
-            let offset = Self.startOffset(position: position, of: indices.count, interval: plans[index]!.settings.interval)
+            let offset = Self.startOffset(
+                position: position,
+                of: indices.count,
+                interval: plans[index]!.settings.interval
+            )
             schedule(index, on: group.next(), after: .nanoseconds(offset.nanoseconds))
         }
     }

@@ -20,7 +20,12 @@ package struct AgentReply: Sendable, Equatable {
     /// The text after `#`.
     package var description: String?
 
-    package init(health: HealthStatus? = nil, admin: AdminState? = nil, weightPercent: Double? = nil, description: String? = nil) {
+    package init(
+        health: HealthStatus? = nil,
+        admin: AdminState? = nil,
+        weightPercent: Double? = nil,
+        description: String? = nil
+    ) {
         self.health = health
         self.admin = admin
         self.weightPercent = weightPercent
@@ -51,8 +56,10 @@ package struct AgentReply: Sendable, Equatable {
     /// The check's verdict: `down` fails, anything else the agent could say
     /// passes (it answered), carrying the weight and operator state.
     package var verdict: CheckVerdict {
-        var said = [health.map { $0 == .up ? "up" : "down" }, admin.map(\.agentWord), weightPercent.map { "\(Int($0))%" }]
-            .compactMap { $0 }.joined(separator: " ")
+        var said = [
+            health.map { $0 == .up ? "up" : "down" }, admin.map(\.agentWord), weightPercent.map { "\(Int($0))%" },
+        ]
+        .compactMap { $0 }.joined(separator: " ")
         if said.isEmpty { said = "no state" }
         if let description { said += " (\(description))" }
         if health == .down { return .fail("agent check: \(said)", weightPercent: weightPercent, admin: admin) }

@@ -34,7 +34,9 @@ struct HTTPHealthProbe: HealthProbe {
         let judge: @Sendable (Int, [UInt8]) -> CheckVerdict = { status, body in Self.judge(status, body, settings) }
         ProbeConnection.connect(target, on: loop, timeout: settings.timeout, promise: promise, kind: kind) { channel in
             try channel.pipeline.syncOperations.addHTTPClientHandlers()
-            try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: promise, kind: settings.type.rawValue, judge: judge))
+            try channel.pipeline.syncOperations.addHandler(
+                ResponseCollector(promise: promise, kind: settings.type.rawValue, judge: judge)
+            )
         } connected: { channel in
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
@@ -78,7 +80,11 @@ private final class ResponseCollector: ChannelInboundHandler {
     private var status: Int?
     private var body: [UInt8] = []
 
-    init(promise: EventLoopPromise<CheckVerdict>, kind: String, judge: @escaping @Sendable (Int, [UInt8]) -> CheckVerdict) {
+    init(
+        promise: EventLoopPromise<CheckVerdict>,
+        kind: String,
+        judge: @escaping @Sendable (Int, [UInt8]) -> CheckVerdict
+    ) {
         self.promise = promise
         self.kind = kind
         self.judge = judge

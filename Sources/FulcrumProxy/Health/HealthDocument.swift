@@ -27,7 +27,8 @@ package struct HealthDocument: Sendable, Equatable {
     package var checks: [(key: String, status: Status)]
 
     package static func == (a: HealthDocument, b: HealthDocument) -> Bool {
-        a.status == b.status && a.checks.map(\.key) == b.checks.map(\.key) && a.checks.map(\.status) == b.checks.map(\.status)
+        a.status == b.status && a.checks.map(\.key) == b.checks.map(\.key)
+            && a.checks.map(\.status) == b.checks.map(\.status)
     }
 
     /// The document in `body`, or `nil` when it is not a JSON object with a

@@ -96,7 +96,12 @@ struct PingHealthProbe: HealthProbe {
     }
 
     /// One blocking echo request and the wait for its reply.
-    static func ping(_ host: String, socket kind: SocketKind, timeout: Duration, sequence: UInt16) throws -> CheckVerdict {
+    static func ping(
+        _ host: String,
+        socket kind: SocketKind,
+        timeout: Duration,
+        sequence: UInt16
+    ) throws -> CheckVerdict {
         guard var address = ipv4Address(host) else {
             throw CheckFailure("ping check: '\(host)' is not an IPv4 address or name")
         }
@@ -118,7 +123,10 @@ struct PingHealthProbe: HealthProbe {
         for _ in 0..<1000 {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { break }
-            var wait = timeval(tv_sec: Int(left.components.seconds), tv_usec: Int(left.components.attoseconds / 1_000_000_000_000))
+            var wait = timeval(
+                tv_sec: Int(left.components.seconds),
+                tv_usec: Int(left.components.attoseconds / 1_000_000_000_000)
+            )
             if wait.tv_sec == 0 && wait.tv_usec == 0 { wait.tv_usec = 1 }
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
             let n = recv(fd, &buffer, buffer.count, 0)
@@ -142,7 +150,9 @@ struct PingHealthProbe: HealthProbe {
     /// Type 8 (echo request), code 0, with the Internet checksum (RFC 1071);
     /// a datagram socket's kernel rewrites identifier and checksum.
     static func echoRequest(identifier: UInt16, sequence: UInt16) -> [UInt8] {
-        var packet: [UInt8] = [8, 0, 0, 0, UInt8(identifier >> 8), UInt8(identifier & 0xFF), UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
+        var packet: [UInt8] = [
+            8, 0, 0, 0, UInt8(identifier >> 8), UInt8(identifier & 0xFF), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+        ]
         packet += Array("fulcrum-health!!".utf8)
         let sum = checksum(packet)
         packet[2] = UInt8(sum >> 8)
