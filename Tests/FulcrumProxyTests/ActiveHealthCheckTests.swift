@@ -118,61 +118,39 @@ struct ActiveHealthCheckTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = try await DemoBackend.start(name: "web", group: group)
         let address = [("web", backend.port)]
-        // /status/204 passes only when 204 is listed.
-        try await checking(
-            try cluster(address),
+        // Each case: the initial state, the check, and the change it must
+        // cause. Started down, a backend rises only on passing checks;
+        // /headers echoes the request's headers, the Host header among them.
+        func web(
+            _ path: String,
+            method: String = "GET",
+            host: String? = nil,
+            statuses: [ClosedRange<Int>] = [200...399],
+            body: String? = nil,
+            regex: String? = nil
+        ) -> HealthCheckConfig {
             check {
-                $0.path = "/status/204"
-                $0.expectStatus = .init(ranges: [200...200])
-            },
-            group: group
-        ) {
-            #expect(await $0.first { $0.kind == .down }?.reason == "http check: status 204, 2/2")
+                ($0.path, $0.method, $0.host) = (path, method, host)
+                ($0.expectStatus, $0.expectBody, $0.expectBodyRegex) = (.init(ranges: statuses), body, regex)
+            }
         }
-        // Started down, a backend rises only on passing checks.
-        try await checking(
-            try cluster(address, initial: .down),
-            check {
-                $0.path = "/status/204"
-                $0.expectStatus = .init(ranges: [200...200, 204...204])
-            },
-            group: group
-        ) {
-            #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
-        }
-        // The body must contain the text: /headers echoes the Host header and method-independent headers.
-        try await checking(
-            try cluster(address),
-            check {
-                $0.path = "/headers"
-                $0.host = "health.internal"
-                $0.expectBody = "host: nope"
-            },
-            group: group
-        ) {
-            #expect(await $0.first { $0.kind == .down }?.reason == "http check: body lacks 'host: nope', 2/2")
-        }
-        try await checking(
-            try cluster(address),
-            check {
-                $0.path = "/headers"
-                $0.method = "HEAD"
-                $0.expectBodyRegex = "^x-never"
-            },
-            group: group
-        ) {
-            #expect(await $0.first { $0.kind == .down }?.reason == "http check: body does not match /^x-never/, 2/2")
-        }
-        try await checking(
-            try cluster(address, initial: .down),
-            check {
-                $0.path = "/headers"
-                $0.host = "health.internal"
-                $0.expectBodyRegex = "host: health\\.internal"
-            },
-            group: group
-        ) {
-            #expect(await $0.first { $0.kind == .up }?.reason == "2/2")
+        let cases: [(InitialHealth, HealthCheckConfig, ClusterEvent.Kind, String)] = [
+            (.up, web("/status/204", statuses: [200...200]), .down, "http check: status 204, 2/2"),
+            (.down, web("/status/204", statuses: [200...200, 204...204]), .up, "2/2"),
+            (
+                .up, web("/headers", host: "x.internal", body: "host: nope"), .down,
+                "http check: body lacks 'host: nope', 2/2"
+            ),
+            (
+                .up, web("/headers", method: "HEAD", regex: "^x-never"), .down,
+                "http check: body does not match /^x-never/, 2/2"
+            ),
+            (.down, web("/headers", host: "x.internal", regex: "host: x\\.internal"), .up, "2/2"),
+        ]
+        for (initial, settings, kind, reason) in cases {
+            try await checking(try cluster(address, initial: initial), settings, group: group) {
+                #expect(await $0.first { $0.kind == kind }?.reason == reason)
+            }
         }
         await backend.stop()
         try await group.shutdownGracefully()
