@@ -17,6 +17,8 @@
 #    it is taken out and the reason names db.
 # 5. All three killed: every request gets a fast 503; one restarted: traffic
 #    resumes.
+# 6. (extra) b2's agent says drain, then ready 50%: it takes no new traffic,
+#    then a fifth of it.
 #
 # Each scenario prints wrk's totals (failed requests show as "Non-2xx" or
 # "Socket errors" lines, and are added up on a "failed:" line), the time from
@@ -36,7 +38,7 @@ if [ -z "${FULCRUM_BIN:-}" ]; then
 fi
 bin=$FULCRUM_BIN
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(1 2 3 4 5)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(1 2 3 4 5 6)
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -59,18 +61,19 @@ first_log() {
         sleep 0.1
     done
 }
-backend() { # NAME PORT: starts a demo backend, sets $last to its PID
+backend() { # NAME PORT [OPTION...]: starts a demo backend, sets $last to its PID
     # Started by a throwaway shell, so it is not this script's job and its
     # SIGKILL is not reported as one; it is still stopped by its PID.
-    last=$(sh -c '"$@" >/dev/null 2>&1 & echo $!' sh "$bin" backend --name "$1" --listen "127.0.0.1:$2")
+    last=$(sh -c '"$@" >/dev/null 2>&1 & echo $!' sh "$bin" backend --name "$1" --listen "127.0.0.1:$2" "${@:3}")
     pids+=("$last")
 }
 
-# start HEALTH_CHECK_YAML [CLUSTER_EXTRA_YAML]: three backends and the balancer.
+# start HEALTH_CHECK_YAML [CLUSTER_EXTRA_YAML] [B2_YAML_EXTRA]: three backends
+# and the balancer; b2 also runs an agent on port $a2.
 start() {
-    front=$(free_port); p1=$(free_port); p2=$(free_port); p3=$(free_port)
+    front=$(free_port); p1=$(free_port); p2=$(free_port); p3=$(free_port); a2=${agent_port:-$(free_port)}
     backend rel-b1 "$p1"; b1=$last
-    backend rel-b2 "$p2"; b2=$last
+    backend rel-b2 "$p2" --agent-port "$a2"; b2=$last
     backend rel-b3 "$p3"; b3=$last
     cat > "$work/fulcrum.yaml" <<YAML
 listeners:
@@ -80,7 +83,7 @@ clusters:
     algorithm: ${algorithm:-round-robin}
     backends:
       - { address: 127.0.0.1:$p1, name: b1 }
-      - { address: 127.0.0.1:$p2, name: b2 }
+      - { address: 127.0.0.1:$p2, name: b2${3:-} }
       - { address: 127.0.0.1:$p3, name: b3 }
     health_check: $1
 ${2:-}
@@ -215,6 +218,32 @@ scenario5() {
     done
     printf "  after restarting b1: %s" "$(curl -s "127.0.0.1:$front/")"
     echo
+    stop
+}
+
+scenario6() {
+    echo "scenario 6: b2's agent (HAProxy agent-check) says drain, then ready 50%"
+    agent_port=$(free_port)
+    start "$checks" "" ", health_check: { type: agent, port: $agent_port, interval: 1s, timeout: 500ms }"
+    agent_port=
+    (
+        sleep 3
+        curl -s -o /dev/null "127.0.0.1:$p2/admin/agent?reply=drain"
+        echo "$EPOCHREALTIME" > "$work/t_fault"
+        sleep 3
+        served "$p2" > "$work/served_drained"
+        curl -s -o /dev/null "127.0.0.1:$p2/admin/agent?reply=ready+50%25"
+        for b in "$p1" "$p2" "$p3"; do served "$b"; done > "$work/served_at_half"
+    ) &
+    ( line=$(first_log "b2 DRAINING"); [ -n "$line" ] && sleep 0.5 && served "$p2" > "$work/served_at_drain" ) &
+    load 12
+    drained=$(first_log "b2 DRAINING" | cut -d' ' -f1)
+    echo "  agent says drain to DRAINING: $(ms_between "$(cat "$work/t_fault")" "$drained") ms"
+    echo "  requests b2 served from 0.5 s after DRAINING until the agent said ready: $(( $(cat "$work/served_drained") - $(cat "$work/served_at_drain") ))"
+    mapfile -t half < "$work/served_at_half"
+    d1=$(( $(served "$p1") - half[0] )); d2=$(( $(served "$p2") - half[1] )); d3=$(( $(served "$p3") - half[2] ))
+    echo "  after ready 50%: b2 took $(awk -v a="$d1" -v b="$d2" -v c="$d3" 'BEGIN { printf "%.1f", 100 * b / (a + b + c) }')% (weights 1, 0.5, 1 give 20%)"
+    reasons "b2 (DRAINING|ENABLED|WEIGHT|DOWN)"
     stop
 }
 

@@ -6,7 +6,8 @@ import NIOPosix
 /// and for tests: `GET /` → `NAME\n`, `/health` → 200 `ok` (or the status
 /// set with `/admin/health?status=CODE`), `/health/deep` → an
 /// `application/health+json` document (dependencies set with
-/// `/admin/dependency?name=db:connection&status=fail`), `/admin/requests` →
+/// `/admin/dependency?name=db:connection&status=fail`), what its agent
+/// answers (``DemoAgent``) with `/admin/agent?reply=drain`, `/admin/requests` →
 /// how many other requests it has served,
 /// `/slow?ms=N` → waits N ms then answers, `/status/CODE` → that status,
 /// `/headers` → the request's headers, one `name: value` per line,
@@ -129,6 +130,9 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
         {
             health.setDependency(String(key), String(value))
             text = "\(name) \(key) now \(value)\n"
+        } else if path == "/admin/agent", let reply = Self.queryValue("reply", in: query) {
+            health.agentReply = Self.percentDecoded(reply)
+            text = "\(name) agent now answers '\(health.agentReply)'\n"
         } else if path == "/admin/requests" {
             text = "\(health.requestsServed)\n"
         } else if path == "/slow" {
@@ -205,6 +209,25 @@ final class DemoBackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     private static func split(_ uri: String) -> (Substring, Substring) {
         guard let question = uri.firstIndex(of: "?") else { return (uri[...], "") }
         return (uri[..<question], uri[uri.index(after: question)...])
+    }
+
+    /// `%XX` escapes and `+` for spaces, as in a query string.
+    private static func percentDecoded(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var rest = Substring(text).utf8[...]
+        while let byte = rest.popFirst() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), rest.count >= 2,
+                let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                rest = rest.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func queryValue(_ name: String, in query: Substring) -> Substring? {

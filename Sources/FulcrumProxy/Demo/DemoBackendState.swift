@@ -11,7 +11,16 @@ public final class DemoBackendState: Sendable {
         (200, [("db:connection", "pass"), ("cache:ping", "pass")])
     )
 
+    private let agent = Mutex<String>("up 100%")
+
     public init() {}
+
+    /// What the backend's agent (``DemoAgent``) answers, an HAProxy
+    /// agent-check reply such as `up 100%`, `drain` or `down #disk full`.
+    public var agentReply: String {
+        get { agent.withLock { $0 } }
+        set { agent.withLock { $0 = newValue } }
+    }
 
     /// Requests answered, apart from `/health…` and `/admin…` pages.
     public var requestsServed: Int { served.load(ordering: .relaxed) }
