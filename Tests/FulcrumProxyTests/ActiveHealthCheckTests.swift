@@ -256,6 +256,25 @@ struct ActiveHealthCheckTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("the demo backend's agent answers what /admin/agent sets, and the checker follows it")
+    func demoAgent() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let web = try await DemoBackend.start(name: "web", group: group)
+        let agent = try await DemoAgent.start(state: web.health, group: group)
+        let cluster = try cluster([("web", web.port)])
+        try await checking(cluster, check(.agent) { $0.port = agent.port }, group: group) { recorder in
+            let set = try await curl(["http://127.0.0.1:\(web.port)/admin/agent?reply=maint+%23upgrade"])
+            #expect(set.body == "web agent now answers 'maint #upgrade'\n")
+            #expect(await recorder.first { $0.kind == .maintenance }?.reason == "agent check")
+            web.health.agentReply = "ready 25%"
+            #expect(await recorder.first { $0.kind == .weight }?.reason == "25% of its weight, agent check: ready 25%")
+            #expect(await recorder.first { $0.kind == .enabled } != nil)
+        }
+        await agent.stop()
+        await web.stop()
+        try await group.shutdownGracefully()
+    }
+
     @Test("ping checks 127.0.0.1 with whichever ICMP socket this process may open")
     func ping() async throws {
         guard case .success = ActiveHealthChecker.pingSocketKind() else {
