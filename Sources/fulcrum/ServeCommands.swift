@@ -1,11 +1,13 @@
 import ArgumentParser
-import ServiceLifecycle
 import FulcrumConfig
 import FulcrumCore
 import FulcrumProxy
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -114,7 +116,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Write an access log line per request: combined or json. Default: none.")
     var accessLog: String?
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics. Default: none.")
+    var metrics: String?
+
     func run() async throws {
+        if let metrics { try await ServeSetup.serveMetrics(at: metrics) }
         if let config {
             guard listen == nil && backends.isEmpty else {
                 throw UsageError("give either --config FILE or --listen/--backend, not both")
@@ -152,6 +158,7 @@ struct Serve: AsyncParsableCommand {
             tcp: mode != "http"
         )
         let cluster = try ServeSetup.cluster(parsed, algorithm: algorithm)
+        ProxyMetrics().observe(cluster)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: CPUBudget.eventLoopCount)
         var logger = Logger(label: "fulcrum.proxy")
         logger.logLevel = .info
@@ -327,6 +334,26 @@ enum ServeSetup {
         var options = ProxyOptions()
         options.hashKey = hashKey
         return options
+    }
+
+    /// Counts through Prometheus from now on, and serves the counts at
+    /// `http://HOST:PORT/metrics`. Must run before any cluster or listener
+    /// is made, so that their counters use the registry.
+    static func serveMetrics(at address: String) async throws {
+        let (host, port) = try hostPort(address, option: "--metrics")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let endpoint: MetricsEndpoint
+        do {
+            endpoint = try await MetricsEndpoint.start(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton) {
+                registry.emitToBuffer()
+            }
+        } catch {
+            throw UsageError("cannot serve metrics on \(address): \(error)")
+        }
+        var logger = Logger(label: "fulcrum.metrics")
+        logger.logLevel = .info
+        logger.info("metrics", metadata: ["address": "\(host):\(endpoint.port)", "path": "/metrics"])
     }
 
     /// Runs until SIGTERM or SIGINT, then `shutdown` (drain, then close), as

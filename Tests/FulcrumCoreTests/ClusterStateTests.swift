@@ -1,3 +1,4 @@
+import Synchronization
 import FulcrumCore
 import Testing
 
@@ -269,5 +270,22 @@ struct SnapshotReaderTests {
         #expect(names(&first, 4) == "acac")
         // The shared counter was not touched by the readers.
         #expect(cluster.names(2).joined() == "ac")
+    }
+}
+
+@Suite("Cluster event observers")
+struct ClusterEventObserverTests {
+    @Test("An observer sees every event a change reports, after the change")
+    func observed() throws {
+        let cluster = try Cluster(
+            name: "api",
+            backends: [try Backend(id: "b1", address: BackendAddress(host: "127.0.0.1", port: 9001))],
+            settings: ClusterSettings(algorithm: .roundRobin)
+        )
+        let seen = Mutex<[String]>([])
+        cluster.addEventObserver { event in seen.withLock { $0.append(event.description) } }
+        let events = cluster.setAdminState(.draining, backend: 0)
+        #expect(!events.isEmpty)
+        #expect(seen.withLock { $0 } == events.map(\.description))
     }
 }

@@ -100,6 +100,7 @@ struct ActiveHealthCheckTests {
         let backend = try await DemoBackend.start(name: "b2", group: group)
         let cluster = try cluster([("b2", backend.port)], fall: 3)
         let metrics = TestMetrics()
+        ProxyMetrics(factory: metrics).observe(cluster)
         try await checking(cluster, check { $0.fall = 3 }, group: group, metrics: metrics) { recorder in
             backend.health.status = 500
             let down = await recorder.first { $0.kind == .down }
@@ -107,7 +108,7 @@ struct ActiveHealthCheckTests {
         }
         // Counted in metrics, per backend.
         let labels = [("cluster", "checked"), ("backend", "b2")]
-        #expect(try metrics.expectCounter("fulcrum_health_events_total", labels + [("event", "down")]).totalValue == 1)
+        #expect(try metrics.expectCounter("fulcrum_cluster_events_total", labels + [("event", "down")]).totalValue == 1)
         #expect(try metrics.expectCounter("fulcrum_health_checks_total", labels + [("result", "fail")]).totalValue >= 3)
         await backend.stop()
         try await group.shutdownGracefully()

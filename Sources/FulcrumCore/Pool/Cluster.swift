@@ -26,6 +26,8 @@ public final class Cluster: Sendable {
     /// The published snapshot's generation, readable without the lock so
     /// that ``SnapshotReader`` can tell cheaply whether to re-read.
     let publishedGeneration = Atomic<UInt64>(0)
+    /// Called with every change's events, after the lock is released.
+    private let observers = Mutex<[@Sendable (ClusterEvent) -> Void]>([])
 
     private struct State {
         var health: [HealthStateMachine]
@@ -252,7 +254,26 @@ public final class Cluster: Sendable {
 
     /// Applies a change under the lock, computes the new layout and events,
     /// and publishes a new snapshot if anything a pick reads has changed.
+    /// Calls `observer` with every event this cluster reports from now on
+    /// (state changes, ejections, panic), whichever path caused it: health
+    /// checks, passive outcomes, ticks or an operator. Metrics count them
+    /// here, so no caller can forget to. Observers run on the thread that
+    /// made the change, outside the cluster's lock; keep them short.
+    public func addEventObserver(_ observer: @escaping @Sendable (ClusterEvent) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
     private func update(_ change: (inout State, Instant, inout [ClusterEvent]) -> Void) -> [ClusterEvent] {
+        let events = applyUpdate(change)
+        if !events.isEmpty {
+            for observer in observers.withLock({ $0 }) {
+                for event in events { observer(event) }
+            }
+        }
+        return events
+    }
+
+    private func applyUpdate(_ change: (inout State, Instant, inout [ClusterEvent]) -> Void) -> [ClusterEvent] {
         let now = clock.now
         var events: [ClusterEvent] = []
         let pending: (Layout, UInt64)? = state.withLock { state in

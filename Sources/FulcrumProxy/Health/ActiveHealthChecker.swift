@@ -21,9 +21,9 @@ import Synchronization
 /// event loops (ping on NIO's thread pool); nothing is locked across I/O.
 ///
 /// Metrics: `fulcrum_health_checks_total{cluster, backend, result}` counts
-/// every check (`pass`, `fail`), and `fulcrum_health_events_total{cluster,
-/// backend, event}` every state change (`up`, `down`, `weight`, …), so an
-/// alert can fire on a flapping backend without parsing logs.
+/// every check (`pass`, `fail`); the state changes checks cause are counted
+/// with every other one in `fulcrum_cluster_events_total` (``ProxyMetrics``),
+/// so an alert can fire on a flapping backend without parsing logs.
 public final class ActiveHealthChecker: Sendable {
     /// Each backend's next scheduled check, and whether checking stopped.
     private let state = Mutex<(tasks: [Int: Scheduled<Void>], stopped: Bool)>(([:], false))
@@ -184,11 +184,6 @@ public final class ActiveHealthChecker: Sendable {
         }
         guard !events.isEmpty else { return }
         for event in events {
-            Counter(
-                label: "fulcrum_health_events_total",
-                dimensions: [("cluster", cluster.name), ("backend", backend), ("event", event.kind.metricName)],
-                factory: metrics
-            ).increment()
             if event.kind == .down { logger.warning("\(event)") } else { logger.info("\(event)") }
             observer?(event)
         }
@@ -232,7 +227,3 @@ public final class ActiveHealthChecker: Sendable {
     }
 }
 
-extension ClusterEvent.Kind {
-    /// `up`, `down`, `slow_start_ended`: the log word as a metric label value.
-    fileprivate var metricName: String { rawValue.lowercased().replacing(" ", with: "_") }
-}

@@ -1,3 +1,4 @@
+import CoreMetrics
 import FulcrumConfig
 import FulcrumCore
 import Logging
@@ -41,6 +42,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let accessLog: AccessLogFormat?
     private let accessLogger: Logger?
     private let limits: HTTPParserLimits
+    private let rejected: Counter?
     private var random = FastRandom()
     private var context: ChannelHandlerContext?
     /// The client's address, read once: it does not change on a connection.
@@ -156,8 +158,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         clientTimeouts: ClientTimeouts,
         accessLog: AccessLogFormat?,
         limits: HTTPParserLimits = .defaults,
+        rejected: Counter? = nil,
         logger: Logger
     ) {
+        self.rejected = rejected
         self.routing = routing
         self.targets = targets
         self.clientTimeouts = clientTimeouts
@@ -399,6 +403,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             metadata: ["client": "\(clientIP ?? "-")"]
         )
         phase = .closed
+        rejected?.increment()
         writeErrorResponse(error.status, Self.reasonPhrase(error.status), retryAfter: false, close: true, http10KeepAlive: false)
     }
 
@@ -464,7 +469,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.eventNow = .now()
                 switch result {
                 case .success: self.connected(handler, attemptID: attemptID)
-                case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(error)", connectFailed: true)
+                case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(ProbeConnection.describe(error))", connectFailed: true)
                 }
             }
     }
@@ -541,6 +546,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !replayReleased && (connectFailed || idempotent) && attempts <= options.retries && reserveRetry() else {
             return false
         }
+        targets[target].counters.retries.increment()
         logger.info(
             "retrying on another backend",
             metadata: ["cluster": "\(targets[target].name)", "backend": "\(backendID)", "reason": "\(reason)"]
@@ -735,6 +741,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             outcome: (502...504).contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success,
             reuse: backendKeepAlive && requestEnded && options.sendProxyProtocol == nil
         )
+        targets[target].counters.response(status: status, backend: backend)
         logAccess(status: status)
         let close = closeAfterResponse || !clientKeepAlive || draining || inputClosed || !requestEnded
         endExchange()
@@ -775,6 +782,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 "response cut off",
                 metadata: ["cluster": "\(targets[target].name)", "backend": "\(backendID)", "reason": "\(reason)"]
             )
+            targets[target].counters.response(status: status, backend: backend)
             logAccess(status: status)
             endExchange()
             close()
@@ -812,6 +820,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         self.status = status
         responseBytes = "\(status) \(phrase)\n".utf8.count
+        if !targets.isEmpty { targets[self.target].counters.response(status: status, backend: -1) }
         logAccess(status: status)
         // An unread request body cannot be skipped reliably: close.
         let close = !clientKeepAlive || draining || inputClosed || !requestEnded

@@ -58,10 +58,11 @@ public final class HTTPProxyServer: Sendable {
         clientTimeouts: ClientTimeouts = ClientTimeouts(),
         accessLog: AccessLogFormat? = nil,
         proxyProtocolTrusted: [IPNetwork]? = nil,
+        metrics: ProxyMetrics = ProxyMetrics(),
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
-        let targets = PerLoopTargets(routing: routing, group: group)
+        let targets = PerLoopTargets(routing: routing, group: group, metrics: metrics)
         let connections = ConnectionTracker()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -80,6 +81,7 @@ public final class HTTPProxyServer: Sendable {
                             targets: targets.targets(for: channel.eventLoop),
                             clientTimeouts: clientTimeouts,
                             accessLog: accessLog,
+                            rejected: metrics.rejected,
                             logger: logger
                         )
                     )

@@ -101,19 +101,22 @@ final class LoopTarget {
     let options: ProxyOptions
     let reader: NIOLoopBoundBox<SnapshotReader>
     let pool: NIOLoopBoundBox<BackendConnectionPool>
+    let counters: ClusterCounters
 
     init(
         name: String,
         cluster: Cluster,
         options: ProxyOptions,
         reader: NIOLoopBoundBox<SnapshotReader>,
-        pool: NIOLoopBoundBox<BackendConnectionPool>
+        pool: NIOLoopBoundBox<BackendConnectionPool>,
+        counters: ClusterCounters
     ) {
         self.name = name
         self.cluster = cluster
         self.options = options
         self.reader = reader
         self.pool = pool
+        self.counters = counters
     }
 }
 
@@ -121,10 +124,12 @@ final class LoopTarget {
 struct PerLoopTargets: Sendable {
     private let readers: [PerLoop<SnapshotReader>]
     private let pools: [PerLoop<BackendConnectionPool>]
+    private let counters: [ClusterCounters]
     private let routing: HTTPRouting
 
-    init(routing: HTTPRouting, group: any EventLoopGroup) {
+    init(routing: HTTPRouting, group: any EventLoopGroup, metrics: ProxyMetrics) {
         self.routing = routing
+        counters = routing.targets.map { metrics.clusterCounters($0.cluster) }
         readers = routing.targets.map { target in
             PerLoop(group: group) { SnapshotReader(target.cluster, seed: $0 * 7919) }
         }
@@ -146,7 +151,8 @@ struct PerLoopTargets: Sendable {
                 cluster: target.cluster,
                 options: target.options,
                 reader: readers[i].box(for: loop),
-                pool: pools[i].box(for: loop)
+                pool: pools[i].box(for: loop),
+                counters: counters[i]
             )
         }
     }

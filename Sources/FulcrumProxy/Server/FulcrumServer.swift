@@ -41,6 +41,7 @@ public final class FulcrumServer: Sendable {
         _ configuration: FulcrumConfiguration,
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy"),
+        metrics: ProxyMetrics = ProxyMetrics(),
         events: (@Sendable (ClusterEvent) -> Void)? = nil
     ) async throws -> FulcrumServer {
         var clusters: [(String, Cluster)] = []
@@ -48,6 +49,7 @@ public final class FulcrumServer: Sendable {
         for config in configuration.clusters {
             let cluster = try Cluster(name: config.name, backends: try config.makeBackends(), settings: config.makeSettings())
             clusters.append((config.name, cluster))
+            metrics.observe(cluster)
             targets[config.name] = HTTPRouting.Target(name: config.name, cluster: cluster, options: ProxyOptions(config))
             // Under first_check every checked backend starts down, so a cluster
             // starts in panic (or unavailable) until its first checks pass;
@@ -100,6 +102,7 @@ public final class FulcrumServer: Sendable {
                         ),
                         accessLog: listener.accessLog.map { AccessLogFormat(rawValue: $0.rawValue)! },
                         proxyProtocolTrusted: listener.proxyProtocolTrusted,
+                        metrics: metrics,
                         group: group,
                         logger: logger
                     )

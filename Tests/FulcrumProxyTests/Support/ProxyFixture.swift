@@ -21,6 +21,7 @@ struct ProxyFixture {
         algorithm: BalancingAlgorithm = .roundRobin,
         options: ProxyOptions = ProxyOptions(),
         clientTimeouts: ClientTimeouts = ClientTimeouts(),
+        metrics: ProxyMetrics = ProxyMetrics(),
         configure: (inout ClusterSettings) -> Void = { _ in }
     ) async throws -> ProxyFixture {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -40,11 +41,13 @@ struct ProxyFixture {
             },
             settings: settings
         )
+        metrics.observe(cluster)
         let proxy = try await HTTPProxyServer.start(
             host: "127.0.0.1",
             port: 0,
             routing: HTTPRouting(cluster: cluster, options: options),
             clientTimeouts: clientTimeouts,
+            metrics: metrics,
             group: group
         )
         return ProxyFixture(group: group, backends: backends, proxy: proxy)
