@@ -102,7 +102,11 @@ extension FulcrumConfiguration {
             "retries: \(cluster.retries)",
             "on another backend; \(ClusterConfig.retriesRange.lowerBound) to \(ClusterConfig.retriesRange.upperBound)"
         )
-        doc.line(2, "retry_budget_percent: \(n(cluster.retryBudgetPercent))", "retries add at most this share of load")
+        doc.line(
+            2,
+            "retry_budget_percent: \(n(cluster.retryBudgetPercent))",
+            "under sustained failure, retries add at most this share of requests (plus 10 a second); bursts of up to 100 per event loop pass"
+        )
         doc.line(
             2,
             "panic_threshold_percent: \(n(cluster.panicThresholdPercent))",

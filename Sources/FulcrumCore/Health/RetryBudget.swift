@@ -1,34 +1,47 @@
-import Synchronization
-
-/// Envoy's retry budget: retries in flight may be at most `percent`% of the
-/// requests in flight, but at least `minConcurrency` are always allowed.
+/// Finagle's retry budget: each request deposits `percent`/100 of a token,
+/// each retry withdraws a whole one, and a reserve of `minPerSecond` tokens
+/// a second is granted whatever the traffic.
 ///
 /// A fixed retry count multiplies load exactly when a cluster is failing
 /// (each failed request becomes three), which turns a brownout into an
-/// outage. A budget tied to current traffic caps that amplification at
-/// `1 + percent/100`, while the minimum keeps retries possible when traffic
-/// is light. This is Envoy's `retry_budget` (`budget_percent` default 20%,
-/// `min_retry_concurrency` default 3), as in `ResourceManagerImpl::RetryBudgetImpl`.
+/// outage. Under a sustained failure this budget caps the extra load at
+/// `percent`% plus the reserve. Unlike a cap on retries *in flight* (Envoy's
+/// `retry_budget`), it lets a burst through: when one backend of three dies,
+/// every request it was serving fails in the same millisecond, and the
+/// tokens saved up by healthy traffic retry them all, which is what keeps
+/// the clients from seeing the failure. Savings are capped at `capacity`
+/// tokens, so a long healthy spell cannot buy an unbounded storm.
 ///
-/// One budget is shared by every event loop of a cluster, so it is a class
-/// around an atomic counter: the reservation is a compare-exchange loop, and
-/// two threads cannot both take the last slot.
-public final class RetryBudget: Sendable {
+/// One budget per event loop and cluster: a value type with no locks or
+/// atomics, touched only by its loop. Loops carry equal shares of traffic,
+/// so per-loop budgets add up to the cluster's.
+///
+/// Finagle's `RetryBudget` (defaults 20%, 10 a second) keeps deposits for a
+/// 10 s window; the capacity stands in for that window here.
+public struct RetryBudget: Sendable {
     public static let defaultPercent = 20.0
-    public static let defaultMinConcurrency = 3
+    public static let defaultMinPerSecond = 10.0
+    public static let defaultCapacity = 100.0
 
-    /// Retries in flight allowed per 100 requests in flight, 0–100.
+    /// Tokens each request deposits, as a percentage of one retry, 0–100.
     public let percent: Double
-    /// Retries in flight allowed however few requests there are, 0 or more.
-    public let minConcurrency: Int
+    /// Tokens granted each second whatever the traffic.
+    public let minPerSecond: Double
+    /// The most tokens kept.
+    public let capacity: Double
+    /// Tokens available now.
+    public private(set) var balance: Double
+    private var refilledAt: Instant
 
-    private let retries = Atomic<Int>(0)
-
+    /// Starts with one second's reserve.
+    ///
     /// - Throws: ``CoreError`` with code `.invalidSetting` when `percent` is
-    ///   outside 0–100 or `minConcurrency` is negative.
+    ///   outside 0–100, or `minPerSecond` or `capacity` is negative.
     public init(
         percent: Double = defaultPercent,
-        minConcurrency: Int = defaultMinConcurrency
+        minPerSecond: Double = defaultMinPerSecond,
+        capacity: Double = defaultCapacity,
+        now: Instant
     ) throws(CoreError) {
         guard (0...100).contains(percent) else {
             throw CoreError(
@@ -36,70 +49,37 @@ public final class RetryBudget: Sendable {
                 message: "retry budget percent is \(percent); it must be a number from 0 to 100"
             )
         }
-        guard minConcurrency >= 0 else {
+        guard minPerSecond >= 0, capacity >= 0 else {
             throw CoreError(
                 code: .invalidSetting,
-                message: "retry budget minConcurrency is \(minConcurrency); it must be a whole number, 0 or more"
+                message: "retry budget reserve \(minPerSecond)/s and capacity \(capacity) must be 0 or more"
             )
         }
         self.percent = percent
-        self.minConcurrency = minConcurrency
+        self.minPerSecond = minPerSecond
+        self.capacity = capacity
+        balance = min(capacity, minPerSecond)
+        refilledAt = now
     }
 
-    /// The most retries allowed in flight with `activeRequests` requests in
-    /// flight (retries included, as Envoy counts them):
-    /// `max(minConcurrency, ⌊percent × activeRequests / 100⌋)`.
-    ///
-    /// The product comes before the division so that whole percentages give
-    /// exact results: Envoy's `percent / 100 × active` makes 29% of 100 come
-    /// to 28.999… and allows 28.
+    /// Records a request (not a retry).
     /// - Complexity: O(1).
-    public func limit(activeRequests: Int) -> Int {
-        let share = percent * Double(max(0, activeRequests)) / 100
-        // Double(Int.max) is 2⁶³, which Int cannot hold.
-        let budget = share >= Double(Int.max) ? Int.max : Int(share)
-        return max(minConcurrency, budget)
+    public mutating func deposit() {
+        balance = min(capacity, balance + percent / 100)
     }
 
-    /// Reserves a retry if the budget allows one now. On `true` the caller
-    /// must call ``release()`` when the retry ends, however it ends.
-    /// - Complexity: O(1); the loop repeats only while other threads change
-    ///   the count between our read and our write.
-    public func tryAcquire(activeRequests: Int) -> Bool {
-        let limit = limit(activeRequests: activeRequests)
-        var current = retries.load(ordering: .relaxed)
-        while current < limit {
-            let (exchanged, original) = retries.compareExchange(
-                expected: current,
-                desired: current + 1,
-                ordering: .relaxed
-            )
-            if exchanged { return true }
-            current = original
-        }
-        return false
-    }
-
-    /// Ends a retry reserved by ``tryAcquire(activeRequests:)``.
-    ///
-    /// A release without a reservation is a bug in the caller; it trips an
-    /// assertion in debug builds, and in release builds the count stays at
-    /// zero rather than going negative and granting extra retries forever.
+    /// Takes one token for a retry, if there is one.
     /// - Complexity: O(1).
-    public func release() {
-        var current = retries.load(ordering: .relaxed)
-        while current > 0 {
-            let (exchanged, original) = retries.compareExchange(
-                expected: current,
-                desired: current - 1,
-                ordering: .relaxed
-            )
-            if exchanged { return }
-            current = original
+    public mutating func tryWithdraw(now: Instant) -> Bool {
+        if now > refilledAt {
+            let seconds = Double(now.nanoseconds - refilledAt.nanoseconds) / 1e9
+            balance = min(capacity, balance + seconds * minPerSecond)
+            refilledAt = now
         }
-        assertionFailure("RetryBudget.release() without a matching tryAcquire")
+        // Deposits are fractions that do not add up exactly in binary
+        // (five times 0.2 is just under 1); allow for the rounding.
+        guard balance >= 1 - 1e-9 else { return false }
+        balance = max(0, balance - 1)
+        return true
     }
-
-    /// Retries in flight now.
-    public var activeRetries: Int { retries.load(ordering: .relaxed) }
 }

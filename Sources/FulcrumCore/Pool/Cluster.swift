@@ -16,8 +16,8 @@ public final class Cluster: Sendable {
     /// All backends, in configuration order.
     public let backends: [Backend]
     public let settings: ClusterSettings
-    /// Shared by all requests of this cluster.
-    public let retryBudget: RetryBudget
+    /// The retry budget every event loop starts from, checked at init.
+    private let retryBudgetTemplate: RetryBudget
 
     private let clock: any MonotonicClock
     private let balancer: Balancer
@@ -80,9 +80,11 @@ public final class Cluster: Sendable {
         self.settings = settings
         self.clock = clock
         self.indexByID = indexByID
-        do {
-            retryBudget = try RetryBudget(percent: settings.retryBudgetPercent, minConcurrency: settings.retryMinConcurrency)
-        }
+        retryBudgetTemplate = try RetryBudget(
+            percent: settings.retryBudgetPercent,
+            minPerSecond: settings.retryMinPerSecond,
+            now: clock.now
+        )
         balancer = try Balancer(algorithm: settings.algorithm, backends: backends)
         var initial = State(
             health: health,
@@ -254,6 +256,12 @@ public final class Cluster: Sendable {
 
     /// Applies a change under the lock, computes the new layout and events,
     /// and publishes a new snapshot if anything a pick reads has changed.
+    /// A retry budget for one event loop: each loop keeps its own, so that
+    /// no request touches shared state for it (see ``RetryBudget``).
+    public func makeRetryBudget() -> RetryBudget {
+        retryBudgetTemplate
+    }
+
     /// Calls `observer` with every event this cluster reports from now on
     /// (state changes, ejections, panic), whichever path caused it: health
     /// checks, passive outcomes, ticks or an operator. Metrics count them

@@ -24,11 +24,11 @@ public struct ClusterSettings: Sendable {
     /// or a hash key) may still go to it. Default false: draining means no
     /// new requests at all.
     public var allowStickyToDraining = false
-    /// Retries may add at most this percentage of load on top of the
-    /// requests in flight. Default 20, Envoy's.
+    /// Under sustained failure, retries add at most this percentage of the
+    /// requests (see ``RetryBudget``). Default 20, Finagle's.
     public var retryBudgetPercent = RetryBudget.defaultPercent
-    /// Retries always allowed at once, whatever the budget. Default 3, Envoy's.
-    public var retryMinConcurrency = RetryBudget.defaultMinConcurrency
+    /// Retries a second allowed whatever the traffic. Default 10, Finagle's.
+    public var retryMinPerSecond = RetryBudget.defaultMinPerSecond
 
     public static var defaults: ClusterSettings { ClusterSettings() }
 

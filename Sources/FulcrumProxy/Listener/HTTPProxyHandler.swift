@@ -124,7 +124,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// (a read, a connect, a timer) and used by everything it triggers.
     private var eventNow = NIODeadline.now()
     private var eventInstant: Instant { Instant(nanoseconds: eventNow.uptimeNanoseconds) }
-    private var retryReserved = false
 
     // MARK: The response
 
@@ -437,6 +436,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let backend = cluster.backends[index]
+        if attempts == 0 { loopTarget.retryBudget.value.deposit() }
         attemptCounter += 1
         attempts += 1
         attemptID = attemptCounter
@@ -556,18 +556,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return true
     }
 
-    /// Takes a slot from the cluster's retry budget for this exchange (one
-    /// slot however many retries it makes).
+    /// Takes a token from this loop's retry budget for the cluster.
     private func reserveRetry() -> Bool {
-        if retryReserved { return true }
-        let cluster = targets[target].cluster
-        var inFlight = 1
-        for backend in cluster.backends { inFlight += backend.load.inFlight }
-        retryReserved = cluster.retryBudget.tryAcquire(activeRequests: inFlight)
-        if !retryReserved {
+        let granted = targets[target].retryBudget.value.tryWithdraw(now: eventInstant)
+        if !granted {
             logger.info("retry budget exhausted", metadata: ["cluster": "\(targets[target].name)"])
         }
-        return retryReserved
+        return granted
     }
 
     /// Ends the current attempt's bookkeeping: load, outcome (nil when the
@@ -621,10 +616,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         backend = -1
         upstream = nil
         backendTimer.deadline = nil
-        if retryReserved {
-            targets[target].cluster.retryBudget.release()
-            retryReserved = false
-        }
         resetResponse()
     }
 

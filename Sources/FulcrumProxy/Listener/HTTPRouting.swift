@@ -101,6 +101,7 @@ final class LoopTarget {
     let options: ProxyOptions
     let reader: NIOLoopBoundBox<SnapshotReader>
     let pool: NIOLoopBoundBox<BackendConnectionPool>
+    let retryBudget: NIOLoopBoundBox<RetryBudget>
     let counters: ClusterCounters
 
     init(
@@ -109,8 +110,10 @@ final class LoopTarget {
         options: ProxyOptions,
         reader: NIOLoopBoundBox<SnapshotReader>,
         pool: NIOLoopBoundBox<BackendConnectionPool>,
+        retryBudget: NIOLoopBoundBox<RetryBudget>,
         counters: ClusterCounters
     ) {
+        self.retryBudget = retryBudget
         self.name = name
         self.cluster = cluster
         self.options = options
@@ -124,6 +127,7 @@ final class LoopTarget {
 struct PerLoopTargets: Sendable {
     private let readers: [PerLoop<SnapshotReader>]
     private let pools: [PerLoop<BackendConnectionPool>]
+    private let retryBudgets: [PerLoop<RetryBudget>]
     private let counters: [ClusterCounters]
     private let routing: HTTPRouting
 
@@ -141,6 +145,9 @@ struct PerLoopTargets: Sendable {
                 )
             }
         }
+        retryBudgets = routing.targets.map { target in
+            PerLoop(group: group) { _ in target.cluster.makeRetryBudget() }
+        }
     }
 
     func targets(for loop: any EventLoop) -> [LoopTarget] {
@@ -152,6 +159,7 @@ struct PerLoopTargets: Sendable {
                 options: target.options,
                 reader: readers[i].box(for: loop),
                 pool: pools[i].box(for: loop),
+                retryBudget: retryBudgets[i].box(for: loop),
                 counters: counters[i]
             )
         }
