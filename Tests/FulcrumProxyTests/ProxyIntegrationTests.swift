@@ -94,7 +94,8 @@ struct ProxyIntegrationTests {
         #expect(lines.contains("x-forwarded-for: 10.1.2.3, 127.0.0.1"))
         #expect(lines.contains("x-forwarded-proto: http"))
         #expect(lines.contains { $0.hasPrefix("x-forwarded-host: 127.0.0.1:") })
-        #expect(lines.contains { $0.hasPrefix("x-request-id: ") })
+        // Sixteen lower-case hex digits.
+        #expect(lines.contains { $0.hasPrefix("x-request-id: ") && $0.dropFirst(14).count == 16 && $0.dropFirst(14).allSatisfy(\.isHexDigit) && $0 == $0.lowercased() })
         #expect(!lines.contains { $0.hasPrefix("x-secret") || $0.hasPrefix("keep-alive") })
         #expect(lines.contains { $0.hasPrefix("host: 127.0.0.1:\(fixture.proxy.port)") })
     }

@@ -229,13 +229,14 @@ enum HTTPHeadRewriter {
         }
     }
 
-    /// Sixteen lower-case hex digits, without going through `String`.
+    /// Sixteen lower-case hex digits, without going through `String`, in one write.
     static func writeHex(_ value: UInt64, into out: inout ByteBuffer) {
         let digits: StaticString = "0123456789abcdef"
-        var shift = 60
-        while shift >= 0 {
-            out.writeInteger(digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)])
-            shift -= 4
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { text in
+            for i in 0..<16 {
+                text[i] = digits.utf8Start[Int((value >> UInt64(60 - 4 * i)) & 0xF)]
+            }
+            out.writeBytes(UnsafeRawBufferPointer(text))
         }
     }
 }

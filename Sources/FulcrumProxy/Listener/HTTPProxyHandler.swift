@@ -29,6 +29,10 @@ import Glibc
 /// connected, while the replay buffer is full), nor while a response is
 /// pending, which bounds what a pipelining client can queue; the backend is
 /// not read while the client cannot take writes.
+///
+/// Its stored properties are `@exclusivity(unchecked)`: the handler runs on
+/// one event loop and never overlaps two accesses to one property, and the
+/// dynamic checks cost about 2.5% of the proxy's CPU (profiled under wrk).
 final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -43,24 +47,24 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let accessLogger: Logger?
     private let limits: HTTPParserLimits
     private let rejected: Counter?
-    private var random = FastRandom()
-    private var context: ChannelHandlerContext?
+    @exclusivity(unchecked) private var random = FastRandom()
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// The client's address, read once: it does not change on a connection.
-    private var client: ClientAddress?
-    private var clientIP: String?
+    @exclusivity(unchecked) private var client: ClientAddress?
+    @exclusivity(unchecked) private var clientIP: String?
     /// Both ends of the client's connection as a PROXY protocol header to a
     /// backend names them: the peer's (or the carried client's) and ours.
-    private var clientEndpoint: ProxyEndpoint?
-    private var localEndpoint: ProxyEndpoint?
+    @exclusivity(unchecked) private var clientEndpoint: ProxyEndpoint?
+    @exclusivity(unchecked) private var localEndpoint: ProxyEndpoint?
     /// Read once: each `context.channel` access costs a retain and release.
-    private var allocator = ByteBufferAllocator()
+    @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
     /// Reused for every rewritten head: by the next request the previous
     /// write has left, so `clear()` finds the storage unshared and the head
     /// is written without an allocation (a write still pending makes it
     /// copy first, which is merely the old cost).
-    private var requestHeadBuffer: ByteBuffer
-    private var responseHeadBuffer: ByteBuffer
-    private var channel: (any Channel)?
+    @exclusivity(unchecked) private var requestHeadBuffer: ByteBuffer
+    @exclusivity(unchecked) private var responseHeadBuffer: ByteBuffer
+    @exclusivity(unchecked) private var channel: (any Channel)?
 
     // MARK: Client side
 
@@ -75,81 +79,81 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case closed
     }
 
-    private var phase = Phase.head
+    @exclusivity(unchecked) private var phase = Phase.head
     /// Client bytes not yet consumed: a partial head, or what a pipelining
     /// client sent after the request in progress.
-    private var inbound: ByteBuffer?
-    private var parser: HTTPRequestHeadParser
-    private var fields: [HTTPHeaderField] = []
-    private var requestFramer = HTTPBodyFramer(mode: .none)
-    private var pendingClientRead = false
+    @exclusivity(unchecked) private var inbound: ByteBuffer?
+    @exclusivity(unchecked) private var parser: HTTPRequestHeadParser
+    @exclusivity(unchecked) private var fields: [HTTPHeaderField] = []
+    @exclusivity(unchecked) private var requestFramer = HTTPBodyFramer(mode: .none)
+    @exclusivity(unchecked) private var pendingClientRead = false
     /// Guards ``processInbound()`` against re-entry from the responses it
     /// triggers (pipelined requests answered at once would otherwise recurse).
-    private var processing = false
-    private var inputClosed = false
+    @exclusivity(unchecked) private var processing = false
+    @exclusivity(unchecked) private var inputClosed = false
     /// Set when the listener drains: finish the request in flight, then close.
-    private var draining = false
-    private var servedRequests = 0
+    @exclusivity(unchecked) private var draining = false
+    @exclusivity(unchecked) private var servedRequests = 0
 
     // MARK: The exchange in progress
 
-    private var active = false
-    private var view: HTTPRequestView?
+    @exclusivity(unchecked) private var active = false
+    @exclusivity(unchecked) private var view: HTTPRequestView?
     /// Whether the client's request lets the connection carry another.
-    private var clientKeepAlive = false
-    private var target = 0
-    private var headerHandling = RouteHeaders.defaults
+    @exclusivity(unchecked) private var clientKeepAlive = false
+    @exclusivity(unchecked) private var target = 0
+    @exclusivity(unchecked) private var headerHandling = RouteHeaders.defaults
     /// Body bytes kept so that a retry can resend them: all of them until a
     /// backend connection is streaming, then only up to
     /// ``retryBufferLimit`` bytes in all.
-    private var replay: [ByteBuffer] = []
-    private var replayBytes = 0
+    @exclusivity(unchecked) private var replay: [ByteBuffer] = []
+    @exclusivity(unchecked) private var replayBytes = 0
     /// Set when bytes were dropped from `replay`: the request can no longer
     /// be replayed elsewhere.
-    private var replayReleased = false
-    private var requestEnded = false
-    private var tried = TriedBackends()
-    private var attempts = 0
+    @exclusivity(unchecked) private var replayReleased = false
+    @exclusivity(unchecked) private var requestEnded = false
+    @exclusivity(unchecked) private var tried = TriedBackends()
+    @exclusivity(unchecked) private var attempts = 0
     /// Distinguishes attempts, so that a late event from an abandoned
     /// backend connection is ignored.
-    private var attemptID = 0
-    private var attemptCounter = 0
-    private var backend = -1
-    private var upstream: UpstreamHandler?
+    @exclusivity(unchecked) private var attemptID = 0
+    @exclusivity(unchecked) private var attemptCounter = 0
+    @exclusivity(unchecked) private var backend = -1
+    @exclusivity(unchecked) private var upstream: UpstreamHandler?
     /// Whether the current attempt counts in the backend's load.
-    private var attemptOpen = false
-    private var attemptStarted = NIODeadline.now()
-    private var started = NIODeadline.now()
+    @exclusivity(unchecked) private var attemptOpen = false
+    @exclusivity(unchecked) private var attemptStarted = NIODeadline.now()
+    @exclusivity(unchecked) private var started = NIODeadline.now()
     /// The time of the event being handled, read once at each entry point
     /// (a read, a connect, a timer) and used by everything it triggers.
-    private var eventNow = NIODeadline.now()
+    @exclusivity(unchecked) private var eventNow = NIODeadline.now()
     private var eventInstant: Instant { Instant(nanoseconds: eventNow.uptimeNanoseconds) }
 
     // MARK: The response
 
-    private var responseParser: HTTPResponseHeadParser
-    private var responseFields: [HTTPHeaderField] = []
+    @exclusivity(unchecked) private var responseParser: HTTPResponseHeadParser
+    @exclusivity(unchecked) private var responseFields: [HTTPHeaderField] = []
     /// Bytes of a response head that is not complete yet.
-    private var responseHead: ByteBuffer?
+    @exclusivity(unchecked) private var responseHead: ByteBuffer?
     /// Frames the response body once its final head has gone to the client.
-    private var responseFramer: HTTPBodyFramer?
+    @exclusivity(unchecked) private var responseFramer: HTTPBodyFramer?
     /// Whether any response byte reached the client: past that point the
     /// request cannot move to another backend.
-    private var clientBytesSent = false
-    private var backendKeepAlive = false
-    private var closeAfterResponse = false
-    private var status = 0
+    @exclusivity(unchecked) private var clientBytesSent = false
+    @exclusivity(unchecked) private var backendKeepAlive = false
+    @exclusivity(unchecked) private var closeAfterResponse = false
+    @exclusivity(unchecked) private var status = 0
     /// Response bytes sent to the client, for the access log.
-    private var responseBytes = 0
+    @exclusivity(unchecked) private var responseBytes = 0
 
     // MARK: Timers
 
     /// When the client must have sent a complete head; no deadline while
     /// an exchange is in progress.
-    private var clientTimer = DeadlineTimer()
+    @exclusivity(unchecked) private var clientTimer = DeadlineTimer()
     /// When the backend must next show activity; no deadline while no
     /// attempt is connected.
-    private var backendTimer = DeadlineTimer()
+    @exclusivity(unchecked) private var backendTimer = DeadlineTimer()
 
     init(
         routing: HTTPRouting,
