@@ -87,6 +87,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) private var fields: [HTTPHeaderField] = []
     @exclusivity(unchecked) private var requestFramer = HTTPBodyFramer(mode: .none)
     @exclusivity(unchecked) private var pendingClientRead = false
+    @exclusivity(unchecked) private var clientUnflushed = false
+    @exclusivity(unchecked) private var upstreamUnflushed = false
     /// Guards ``processInbound()`` against re-entry from the responses it
     /// triggers (pipelined requests answered at once would otherwise recurse).
     @exclusivity(unchecked) private var processing = false
@@ -223,7 +225,21 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// One flush per read burst: what this read delivered goes to the
     /// backend in as few writes as the kernel allows.
     func channelReadComplete(context: ChannelHandlerContext) {
+        flushUpstream()
+    }
+
+    /// Flushes only when something was written since the last flush: an
+    /// empty flush still walks the pipeline and the channel's state.
+    private func flushUpstream() {
+        guard upstreamUnflushed else { return }
+        upstreamUnflushed = false
         upstream?.flush()
+    }
+
+    private func flushClient() {
+        guard clientUnflushed else { return }
+        clientUnflushed = false
+        context?.flush()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -377,6 +393,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         replayBytes += slice.readableBytes
         if let upstream {
             upstream.write(slice)
+            upstreamUnflushed = true
             backendTimer.deadline = eventNow + attemptTimeout
             if replayBytes > Self.retryBufferLimit {
                 replay.removeAll(keepingCapacity: true)
@@ -505,7 +522,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         upstream.write(requestHeadBuffer)
         for buffer in replay { upstream.write(buffer) }
-        upstream.flush()
+        upstreamUnflushed = true
+        flushUpstream()
         armBackendDeadline()
         resumeClientReads()
     }
@@ -721,13 +739,14 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func writeToClient(_ buffer: ByteBuffer) {
         guard let context else { return }
         context.write(wrapOutboundOut(buffer), promise: nil)
+        clientUnflushed = true
         if channel?.isWritable == false { upstream?.pauseReads() }
     }
 
     /// The backend's read burst ended: send the client what it produced, in
     /// one flush.
     func backendReadComplete() {
-        context?.flush()
+        flushClient()
     }
 
     private func completeResponse() {
@@ -743,7 +762,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if close {
             self.close()
         } else {
-            context?.flush()
+            // The backend connection is detached now, so its read-complete
+            // will not flush for us.
+            flushClient()
             phase = .head
             awaitRequestHead()
             processInbound()
@@ -853,10 +874,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         out.writeStaticString(phrase)
         out.writeStaticString("\n")
         context.write(wrapOutboundOut(out), promise: nil)
+        clientUnflushed = true
         if close {
             self.close()
         } else {
-            context.flush()
+            flushClient()
         }
     }
 
@@ -865,6 +887,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         phase = .closed
         clientTimer.deadline = nil
+        clientUnflushed = false
         context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0)))
             .assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
