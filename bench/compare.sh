@@ -2,8 +2,8 @@
 # bench/compare.sh — Fulcrum vs HAProxy vs nginx as HTTP load balancers, in one run.
 #
 # Usage:
-#   bench/compare.sh                 # DURATION=10, CONNECTIONS="16 64 256"
-#   bench/compare.sh --quick         # DURATION=3,  CONNECTIONS="64"
+#   bench/compare.sh                 # DURATION=10, CONNECTIONS="16 64 256", ROUNDS=3
+#   bench/compare.sh --quick         # DURATION=3,  CONNECTIONS="64", ROUNDS=1
 #   DURATION=20 CONNECTIONS="64 256" bench/compare.sh
 #   FULCRUM_BIN=/path/to/fulcrum bench/compare.sh   # skip `swift build`
 #
@@ -38,13 +38,21 @@ done
 if (( QUICK )); then
     DURATION=3
     CONNECTIONS="64"
+    ROUNDS=1
 fi
 DURATION="${DURATION:-10}"
+# The balancers take turns ROUNDS times and each figure is the median of its
+# rounds: on a shared machine a burst of someone else's work then lands on
+# one round of one balancer instead of deciding the ratio.
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-16 64 256}"
 WARMUP=2                 # seconds of wrk before each measured run
 IDLE_CONNS=1000          # idle keep-alive connections for the RSS figure
 BALANCERS=(fulcrum haproxy nginx)
 
+if ! [[ "$ROUNDS" =~ ^[0-9]+$ ]] || (( ROUNDS == 0 )); then
+    echo "ROUNDS must be a positive integer" >&2; exit 2
+fi
 if ! [[ "$DURATION" =~ ^[0-9]+$ ]] || (( DURATION == 0 )); then
     echo "DURATION must be a positive integer" >&2; exit 2
 fi
@@ -478,9 +486,22 @@ run_wrk() {
 }
 
 declare -A RPS P99 CPU_US REQS NON2XX SOCKERR RSS_IDLE RSS_HELD RSS_CONNS
+declare -A ALL_RPS ALL_P99 ALL_CPU
+ERRORS=()
 RAW_LOG="$WORK/raw.txt"
 : >"$RAW_LOG"
 
+# The median of the numbers given (n/a when there are none).
+median() {
+    printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print "n/a"; exit }
+            if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+        }'
+}
+
+for (( round = 1; round <= ROUNDS; round++ )); do
 for bal in "${BALANCERS[@]}"; do
     port="${BAL_PORT[$bal]}"
     log "starting $bal on 127.0.0.1:$port"
@@ -492,7 +513,7 @@ for bal in "${BALANCERS[@]}"; do
     fi
     sleep 0.5
 
-    if [[ "$bal" == fulcrum ]]; then
+    if [[ "$bal" == fulcrum && -z "$EVENT_LOOPS" ]]; then
         # SwiftNIO names its event-loop threads NIO-ELT-…; count them.
         EVENT_LOOPS="$( { grep -l '^NIO-ELT' /proc/"$BAL_PID"/task/*/comm 2>/dev/null || true; } | wc -l)"
         if (( EVENT_LOOPS < 1 )); then
@@ -505,12 +526,15 @@ for bal in "${BALANCERS[@]}"; do
     log "$bal: GET / -> ${status:-no answer}"
     [[ "$status" == *" 200"* ]] || log "warning: $bal did not answer 200 to a probe"
 
-    # RSS with idle keep-alive connections (measured before the load runs).
-    mapfile -t pids < <(proc_tree "$BAL_PID")
-    read -r idle held nconn < <(measure_rss "$port" "${pids[@]}" || echo "n/a n/a 0")
-    RSS_IDLE[$bal]="$idle"; RSS_HELD[$bal]="$held"; RSS_CONNS[$bal]="$nconn"
-    log "$bal: RSS idle ${idle} KiB, after $IDLE_CONNS keep-alive connections ${held} KiB ($nconn still open)"
-    sleep 1
+    # RSS with idle keep-alive connections (measured before the load runs,
+    # in the first round).
+    if (( round == 1 )); then
+        mapfile -t pids < <(proc_tree "$BAL_PID")
+        read -r idle held nconn < <(measure_rss "$port" "${pids[@]}" || echo "n/a n/a 0")
+        RSS_IDLE[$bal]="$idle"; RSS_HELD[$bal]="$held"; RSS_CONNS[$bal]="$nconn"
+        log "$bal: RSS idle ${idle} KiB, after $IDLE_CONNS keep-alive connections ${held} KiB ($nconn still open)"
+        sleep 1
+    fi
 
     for conns in $CONNECTIONS; do
         key="$bal:$conns"
@@ -522,7 +546,7 @@ for bal in "${BALANCERS[@]}"; do
         mapfile -t pids < <(proc_tree "$BAL_PID")
         after="$(cpu_ticks "${pids[@]}")"
 
-        { echo "===== $bal, $conns connections"; cat "$out"; echo; } >>"$RAW_LOG"
+        { echo "===== round $round, $bal, $conns connections"; cat "$out"; echo; } >>"$RAW_LOG"
 
         REQS[$key]="$(awk '/requests in/ { print $1; exit }' "$out")"
         RPS[$key]="$(awk '/^Requests\/sec:/ { print $2; exit }' "$out")"
@@ -538,12 +562,25 @@ for bal in "${BALANCERS[@]}"; do
         else
             CPU_US[$key]="n/a"
         fi
-        log "$bal c=$conns: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, ${CPU_US[$key]} µs CPU/req" \
+        log "round $round, $bal c=$conns: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, ${CPU_US[$key]} µs CPU/req" \
             "${NON2XX[$key]:+, NON-2XX ${NON2XX[$key]}}${SOCKERR[$key]:+, socket errors: ${SOCKERR[$key]}}"
+        ALL_RPS[$key]+="${RPS[$key]} "; ALL_P99[$key]+="${P99[$key]} "; ALL_CPU[$key]+="${CPU_US[$key]} "
+        [[ -n "${NON2XX[$key]}" ]] && ERRORS+=("round $round, $bal, $conns connections: Non-2xx ${NON2XX[$key]}")
+        [[ -n "${SOCKERR[$key]}" ]] && ERRORS+=("round $round, $bal, $conns connections: socket errors ${SOCKERR[$key]}")
     done
 
     stop_pid "$BAL_PID"
     sleep 1
+done
+done
+for key in "${!ALL_RPS[@]}"; do
+    # Word splitting is the point: each holds one figure per round.
+    # shellcheck disable=SC2086
+    RPS[$key]="$(median ${ALL_RPS[$key]})"
+    # shellcheck disable=SC2086
+    P99[$key]="$(median ${ALL_P99[$key]})"
+    # shellcheck disable=SC2086
+    CPU_US[$key]="$(median ${ALL_CPU[$key]})"
 done
 
 # --------------------------------------------------------------- report ---
@@ -559,6 +596,7 @@ WRK_V="$(wrk -v 2>&1 | head -n 1 || true)"
     echo
     echo "- command: \`$COMMAND_LINE\`"
     echo "- load: \`wrk -t1 -cN -d${DURATION}s --latency http://127.0.0.1:PORT/\` after a ${WARMUP} s warm-up, N in: $CONNECTIONS"
+    echo "- rounds: $ROUNDS (the balancers take turns; each figure is the median over the rounds)"
     echo "- fulcrum: \`fulcrum serve --algorithm round-robin\`, $FULCRUM_V, $EVENT_LOOPS event loop(s)"
     echo "- haproxy: $HAPROXY_V (nbthread $EVENT_LOOPS)"
     echo "- nginx: $NGINX_V (worker_processes $EVENT_LOOPS)"
@@ -603,17 +641,11 @@ WRK_V="$(wrk -v 2>&1 | head -n 1 || true)"
     echo
     echo "wrk errors (Non-2xx or 3xx responses / Socket errors); none listed means none reported:"
     echo
-    any=0
-    for conns in $CONNECTIONS; do
-        for bal in "${BALANCERS[@]}"; do
-            k="$bal:$conns"
-            if [[ -n "${NON2XX[$k]}" || -n "${SOCKERR[$k]}" ]]; then
-                echo "- $bal, $conns connections: requests ${REQS[$k]}; non-2xx/3xx ${NON2XX[$k]:-0}; socket errors: ${SOCKERR[$k]:-none}"
-                any=1
-            fi
-        done
-    done
-    (( any )) || echo "- none"
+    if (( ${#ERRORS[@]} )); then
+        printf -- '- %s\n' "${ERRORS[@]}"
+    else
+        echo "- none"
+    fi
     echo
     echo "<details><summary>raw wrk output</summary>"
     echo
