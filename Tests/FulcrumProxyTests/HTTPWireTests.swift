@@ -44,6 +44,16 @@ struct HTTPWireTests {
         #expect(fixture.proxy.cluster.backends[0].load.pickCount == 0)
     }
 
+    @Test("CONNECT is refused with 405 and the connection closed; no backend sees it")
+    func connect() async throws {
+        let fixture = try await ProxyFixture.start(backends: 1)
+        defer { Task { await fixture.stop() } }
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n".utf8))
+        #expect(answer.hasPrefix("HTTP/1.1 405 "))
+        #expect(answer.contains("Connection: close"))
+        #expect(fixture.proxy.cluster.backends[0].load.pickCount == 0)
+    }
+
     @Test("A chunked body with an invalid chunk size is 400, and the backend connection that saw its head is not reused")
     func invalidChunk() async throws {
         let fixture = try await ProxyFixture.start(backends: 1)

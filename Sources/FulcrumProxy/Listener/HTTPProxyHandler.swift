@@ -379,6 +379,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         requestFramer = HTTPBodyFramer(mode: head.bodyMode, limits: limits)
         requestEnded = requestFramer.isComplete
         phase = requestEnded ? .waiting : .body
+        // A reverse proxy opens no tunnels: forwarding CONNECT would hand the
+        // connection's next bytes to a backend as raw data.
+        if head.method == .connect {
+            clientKeepAlive = false
+            respondWithError(405, "Method Not Allowed", reason: "CONNECT is not proxied")
+            return
+        }
         guard let choice = routing.choose(view, client, &random) else {
             respondWithError(404, "Not Found", reason: "no route for \(view.host ?? "-")\(view.target)")
             return
@@ -910,6 +917,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch status {
         case 400: "Bad Request"
         case 404: "Not Found"
+        case 405: "Method Not Allowed"
         case 414: "URI Too Long"
         case 431: "Request Header Fields Too Large"
         case 501: "Not Implemented"
