@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A long-running peer for a test (redis-server, dnsmasq, `fulcrum serve`):
+/// its output is collected as it comes, a test waits for a line to appear
+/// (an event, not a sleep), and `stop()` kills it.
+final class ExternalProcess: @unchecked Sendable {
+    let name: String
+    let process = Process()
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var output = ""
+    private var finished = false
+
+    /// Starts `executable` (a path) with `arguments`; stdout and stderr are
+    /// both collected.
+    init(_ executable: String, _ arguments: [String]) throws {
+        name = (executable as NSString).lastPathComponent
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        let handle = pipe.fileHandleForReading
+        try process.run()
+        let reader = Thread { [self] in
+            while true {
+                let data = handle.availableData
+                condition.lock()
+                if data.isEmpty { finished = true } else { output += String(decoding: data, as: UTF8.self) }
+                condition.broadcast()
+                condition.unlock()
+                if data.isEmpty { return }
+            }
+        }
+        reader.start()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Everything printed so far.
+    var text: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return output
+    }
+
+    /// Waits until the output contains `needle` and returns the output, or
+    /// throws after `timeout` seconds or when the process ends first.
+    @discardableResult
+    func waitFor(_ needle: String, timeout: Double = 30) throws -> String {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !output.contains(needle) {
+            if finished {
+                throw CLITestError("\(name) ended before printing '\(needle)'; it printed: \(output.suffix(800))")
+            }
+            if !condition.wait(until: deadline) {
+                throw CLITestError("\(name) did not print '\(needle)' within \(timeout) s; it printed: \(output.suffix(800))")
+            }
+        }
+        return output
+    }
+
+    /// Waits until `condition(output, ended)` holds, for up to `timeout`
+    /// seconds; returns whether the process had ended by then.
+    @discardableResult
+    func waitUntil(timeout: Double, _ condition: (String, Bool) -> Bool) throws -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while !condition(output, finished) {
+            if finished || !self.condition.wait(until: deadline) {
+                throw CLITestError("\(name): the awaited output did not come within \(timeout) s: \(output.suffix(800))")
+            }
+        }
+        return finished
+    }
+
+    /// Waits for the process to exit by itself, up to `timeout` seconds;
+    /// kills it and throws if it does not.
+    func waitForExit(timeout: Double) throws -> Int32 {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        condition.lock()
+        while !finished {
+            if !condition.wait(until: deadline) {
+                condition.unlock()
+                stop()
+                throw CLITestError("\(name) did not finish within \(timeout) s; it printed: \(text.suffix(800))")
+            }
+        }
+        condition.unlock()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Kills the process (SIGKILL) and reaps it.
+    func stop(signal: Int32 = SIGKILL) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// The `VmRSS` or `VmHWM` line of /proc/PID/status, in KiB.
+    func memory(_ field: String = "VmRSS") -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    /// The real user id the process runs as, from /proc/PID/status.
+    var uid: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
+        return line.flatMap { Int($0.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") }
+    }
+}
+
+/// Real peers the L4 tests drive. A missing one fails the test with what to
+/// install (`.ci/run` installs them), rather than skipping silently.
+enum Peer {
+    static func path(_ command: String, package: String) throws -> String {
+        for directory in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/bin", "/sbin"] {
+            let path = directory + "/" + command
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw CLITestError(
+            "\(command) is not installed: `apt-get install \(package)` (.ci/run installs it for CI)"
+        )
+    }
+
+    /// A port that was free on 127.0.0.1 a moment ago, for peers that cannot
+    /// bind port 0 and report it (redis-server, dnsmasq, iperf3).
+    static func freePort(udp: Bool = false) throws -> Int {
+        let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CLITestError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw CLITestError("bind to 127.0.0.1:0 failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs a short command to completion and returns its output.
+    static func run(_ executable: String, _ arguments: [String], timeout: Double = 120) throws -> (Int32, String) {
+        let process = try ExternalProcess(executable, arguments)
+        let status = try process.waitForExit(timeout: timeout)
+        return (status, process.text)
+    }
+
+    /// `fulcrum serve …` started with `--listen 127.0.0.1:0`; returns the
+    /// process and the port it reported in its "listening" line.
+    static func fulcrumServe(_ arguments: [String]) throws -> (ExternalProcess, Int) {
+        let binary = try Fulcrum.binary.get()
+        let process = try ExternalProcess(binary.path, ["serve", "--listen", "127.0.0.1:0"] + arguments)
+        let text: String
+        do {
+            text = try process.waitFor("listening", timeout: 30)
+        } catch {
+            process.stop()
+            throw error
+        }
+        guard let range = text.range(of: "address=127.0.0.1:"),
+            let port = Int(text[range.upperBound...].prefix { $0.isNumber })
+        else {
+            process.stop()
+            throw CLITestError("fulcrum serve did not report its port: \(text.prefix(400))")
+        }
+        return (process, port)
+    }
+}
