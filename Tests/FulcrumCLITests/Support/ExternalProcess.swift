@@ -10,38 +10,68 @@ import Glibc
 /// (an event, not a sleep), and `stop()` kills it.
 final class ExternalProcess: @unchecked Sendable {
     let name: String
-    let process = Process()
+    let pid: Int32
     private let condition = NSCondition()
     /// Guarded by `condition`.
     private var output = ""
     private var finished = false
+    private var exitStatus: Int32?
 
     /// Starts `executable` (a path) with `arguments`; stdout and stderr are
-    /// both collected.
+    /// both collected, stdin is /dev/null.
+    ///
+    /// It is spawned with posix_spawn, not Foundation's `Process`: that one
+    /// watches each child through an inherited descriptor, and a daemon such
+    /// as dnsmasq closes every descriptor above 2 at start, which made
+    /// Foundation block in `wait4` for it and stop reaping every other child.
     init(_ executable: String, _ arguments: [String]) throws {
         name = (executable as NSString).lastPathComponent
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        let handle = pipe.fileHandleForReading
-        try process.run()
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw CLITestError("pipe() failed") }
+        // Only this child gets the write end (dup2 clears close-on-exec).
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for arg in argv { free(arg) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, &actions, nil, argv, environ)
+        close(fds[1])
+        guard result == 0 else {
+            close(fds[0])
+            throw CLITestError("cannot start \(executable): error \(result)")
+        }
+        pid = child
+        let readFD = fds[0]
         let reader = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
-                let data = handle.availableData
+                let count = read(readFD, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
                 condition.lock()
-                if data.isEmpty { finished = true } else { output += String(decoding: data, as: UTF8.self) }
+                if count <= 0 {
+                    finished = true
+                } else {
+                    output += String(decoding: buffer[..<count], as: UTF8.self)
+                }
                 condition.broadcast()
                 condition.unlock()
-                if data.isEmpty { return }
+                if count <= 0 {
+                    close(readFD)
+                    return
+                }
             }
         }
         reader.start()
     }
 
-    var pid: Int32 { process.processIdentifier }
 
     /// Everything printed so far.
     var text: String {
@@ -96,15 +126,29 @@ final class ExternalProcess: @unchecked Sendable {
             }
         }
         condition.unlock()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return reap()
+    }
+
+    /// Waits for the child and returns its exit status (128 + signal when killed).
+    private func reap() -> Int32 {
+        condition.lock()
+        defer { condition.unlock() }
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        exitStatus = code
+        return code
     }
 
     /// Kills the process (SIGKILL) and reaps it.
     func stop(signal: Int32 = SIGKILL) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        condition.lock()
+        let reaped = exitStatus != nil
+        condition.unlock()
+        guard !reaped else { return }
+        kill(pid, signal)
+        _ = reap()
     }
 
     /// The `VmRSS` or `VmHWM` line of /proc/PID/status, in KiB.
