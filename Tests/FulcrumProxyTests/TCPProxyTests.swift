@@ -16,6 +16,7 @@ struct TCPFixture {
         backends count: Int = 3,
         extraAddresses: [BackendAddress] = [],
         algorithm: BalancingAlgorithm = .roundRobin,
+        options: ProxyOptions = ProxyOptions(),
         settings listenerSettings: TCPListenerSettings = TCPListenerSettings(),
         logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPFixture {
@@ -33,6 +34,7 @@ struct TCPFixture {
             host: "127.0.0.1",
             port: 0,
             cluster: cluster,
+            options: options,
             settings: listenerSettings,
             group: group,
             logger: logger
@@ -230,6 +232,90 @@ struct TCPProxyL4Tests {
         #expect(Int(line.metadata["duration_ms"] ?? "") ?? 0 >= 300)
         let load = fixture.proxy.cluster.backends[0].load
         #expect(load.bytesIn == 5 && load.bytesOut == 11 && load.connectionsClosed == 1)
+    }
+}
+
+/// A loopback port whose accept queue is full, so the kernel drops further
+/// SYNs and a connect to it neither succeeds nor is refused: the only way to
+/// get a connect timeout without leaving 127.0.0.1.
+final class Blackhole {
+    let port: Int
+    private var fds: [Int32] = []
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length)
+                return getsockname(listener, pointer, &length)
+            }
+        }
+        listen(listener, 0)
+        port = Int(UInt16(bigEndian: address.sin_port))
+        fds.append(listener)
+        // Fill the queue (backlog 0 holds one) with connects that are never accepted.
+        for _ in 0..<3 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            var target = address
+            _ = withUnsafePointer(to: &target) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            fds.append(fd)
+        }
+    }
+
+    deinit { for fd in fds { close(fd) } }
+}
+
+@Suite("TCP proxy: connect timeout and least-connections", .serialized)
+struct TCPConnectTests {
+    @Test("A backend that never answers the connect is given up at the connect timeout and the next one serves")
+    func connectTimeout() async throws {
+        let blackhole = try Blackhole()
+        var options = ProxyOptions()
+        options.connectTimeout = .milliseconds(300)
+        let fixture = try await TCPFixture.start(
+            backends: 1,
+            extraAddresses: [BackendAddress(host: "127.0.0.1", port: blackhole.port)],
+            options: options
+        )
+        defer { Task { await fixture.stop() } }
+        // Round robin: the first connection goes to tcp-1, the second to the blackhole.
+        _ = try rawExchange(port: fixture.proxy.port, bytes: [], halfClose: true)
+        let start = ContinuousClock.now
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("hi\n".utf8), halfClose: true)
+        let elapsed = ContinuousClock.now - start
+        #expect(answer == "tcp-1\nhi\nbye tcp-1\n")
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3), "took \(elapsed)")
+    }
+
+    @Test("least-connections sends a new connection to the backend with the fewest open ones")
+    func leastConnections() async throws {
+        let fixture = try await TCPFixture.start(algorithm: .leastConnections)
+        defer { Task { await fixture.stop() } }
+        // Two connections held open, each read up to its greeting.
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        var names: [String] = []
+        for _ in 0..<2 {
+            let fd = try connectLoopback(port: fixture.proxy.port)
+            held.append(fd)
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            while line.count < 64, recv(fd, &byte, 1, 0) == 1, byte != 0x0A { line.append(byte) }
+            names.append(String(decoding: line, as: UTF8.self))
+        }
+        #expect(Set(names).count == 2)
+        for _ in 0..<3 {
+            let third = TCPProxyL4Tests.backendName(try rawExchange(port: fixture.proxy.port, bytes: [], halfClose: true))
+            #expect(!names.contains(third), "\(third) already had an open connection")
+        }
     }
 }
 

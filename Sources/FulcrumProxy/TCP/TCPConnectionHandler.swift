@@ -15,6 +15,7 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private let cluster: Cluster
     private let reader: NIOLoopBoundBox<SnapshotReader>
+    private let addresses: BackendSocketAddresses
     private let options: ProxyOptions
     private let settings: TCPListenerSettings
     private let logger: Logger
@@ -37,12 +38,14 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     init(
         cluster: Cluster,
         reader: NIOLoopBoundBox<SnapshotReader>,
+        addresses: BackendSocketAddresses,
         options: ProxyOptions,
         settings: TCPListenerSettings,
         logger: Logger
     ) {
         self.cluster = cluster
         self.reader = reader
+        self.addresses = addresses
         self.options = options
         self.settings = settings
         self.logger = logger
@@ -103,14 +106,14 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         tried.insert(index)
         backend.load.start()
         let started = NIODeadline.now()
-        ClientBootstrap(group: context.eventLoop)
+        let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             // Nothing is read from the backend before the relay is in place,
             // or its first bytes would fall off the end of the pipeline.
             .channelOption(.autoRead, value: false)
-            .connect(host: backend.address.host, port: backend.address.port)
+        addresses.connect(bootstrap, backend: index, of: cluster)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {

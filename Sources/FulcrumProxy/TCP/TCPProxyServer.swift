@@ -30,6 +30,7 @@ public final class TCPProxyServer: Sendable {
         logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPProxyServer {
         let readers = PerLoop(group: group) { SnapshotReader(cluster, seed: $0 * 7919) }
+        let addresses = BackendSocketAddresses(cluster)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -50,6 +51,7 @@ public final class TCPProxyServer: Sendable {
                         TCPConnectionHandler(
                             cluster: cluster,
                             reader: readers.box(for: channel.eventLoop),
+                            addresses: addresses,
                             options: options,
                             settings: settings,
                             logger: logger

@@ -31,6 +31,7 @@ final class UDPFlow {
     init(
         client: SocketAddress,
         backendIndex: Int,
+        address: SocketAddress,
         cluster: Cluster,
         listener: any Channel,
         maxPending: Int,
@@ -56,7 +57,7 @@ final class UDPFlow {
                     try channel.pipeline.syncOperations.addHandler(UDPReplyHandler(flow: flow.value))
                 }
             }
-            .connect(host: backend.address.host, port: backend.address.port)
+            .connect(to: address)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {

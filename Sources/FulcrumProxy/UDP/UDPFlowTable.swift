@@ -18,6 +18,7 @@ final class UDPFlowTable: ChannelInboundHandler {
     private let settings: UDPListenerSettings
     private let logger: Logger
     private var reader: SnapshotReader
+    private let addresses: BackendSocketAddresses
     private var random = FastRandom()
     private var flows: [SocketAddress: UDPFlow] = [:]
     private var sweep: Scheduled<Void>?
@@ -32,6 +33,7 @@ final class UDPFlowTable: ChannelInboundHandler {
         self.settings = settings
         self.logger = logger
         reader = SnapshotReader(cluster, seed: 104_729)
+        addresses = BackendSocketAddresses(cluster)
     }
 
     /// The number of live flows, for tests and status.
@@ -82,9 +84,21 @@ final class UDPFlowTable: ChannelInboundHandler {
             logger.warning("dropping datagram: no backend", metadata: ["client": "\(client)", "reason": "\(result)"])
             return nil
         }
+        // A host name is resolved here, blocking the loop for the lookup:
+        // acceptable for a flow's first datagram, and IP literals (the usual
+        // UDP backend) are parsed once at start instead.
+        let backend = cluster.backends[index]
+        guard
+            let address = addresses[index]
+                ?? (try? SocketAddress.makeAddressResolvingHost(backend.address.host, port: backend.address.port))
+        else {
+            logger.warning("dropping datagram: cannot resolve backend", metadata: ["backend": "\(backend.id)"])
+            return nil
+        }
         return UDPFlow(
             client: client,
             backendIndex: index,
+            address: address,
             cluster: cluster,
             listener: context.channel,
             maxPending: settings.maxPendingPerFlow,
