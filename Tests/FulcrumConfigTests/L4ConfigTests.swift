@@ -18,9 +18,11 @@ struct L4ConfigTests {
                     idle_timeout: 10m
                   - port: 5353
                     protocol: udp
-                    default_cluster: redis
+                    default_cluster: dns
                     max_sessions: 500
                 clusters:
+                  dns:
+                    backends: [127.0.0.1:5301]
                   redis:
                     algorithm: hash
                     hash_key: ip_port
@@ -36,7 +38,7 @@ struct L4ConfigTests {
         #expect(udp.maxSessions == 500)
         #expect(udp.proxyProtocolTrusted == nil)
         #expect(udp.effectiveIdleTimeout == .seconds(60))
-        let cluster = configuration.clusters[0]
+        let cluster = configuration.clusters[1]
         #expect(cluster.hashKey == .clientIP)
         #expect(cluster.hashIncludesClientPort)
         #expect(cluster.proxyProtocol == .v2)
@@ -87,6 +89,25 @@ struct L4ConfigTests {
                 "fulcrum.yaml:14:21: listeners[3].proxy_protocol: found proxy_protocol: accept on a udp listener; expected proxy_protocol: accept only on http and tcp listeners (datagrams carry no header)",
                 "fulcrum.yaml:16:19: listeners[3].max_sessions: found 0; expected a whole number from 1 to 1000000",
                 "fulcrum.yaml:19:21: clusters.api.proxy_protocol: found 'v3'; expected one of off, v1, v2; did you mean 'v1'?",
+            ]
+        )
+    }
+
+    @Test("a udp listener cannot use a cluster that sends PROXY protocol")
+    func udpWithProxyProtocolCluster() {
+        let lines = errorLines(
+            """
+            listeners:
+              - { port: 5353, protocol: udp, default_cluster: dns }
+            clusters:
+              dns:
+                proxy_protocol: v2
+                backends: [127.0.0.1:5301]
+            """
+        )
+        #expect(
+            lines == [
+                "fulcrum.yaml:2:51: listeners[0].default_cluster: found the cluster 'dns', which sends PROXY protocol headers, on a udp listener; expected a cluster with proxy_protocol: off for udp listeners (flows carry no header)"
             ]
         )
     }

@@ -29,7 +29,11 @@ extension ConfigReader {
         let (clusters, clusterNames) = readClusters(fields)
         var configuration = FulcrumConfiguration()
         configuration.clusters = clusters
-        configuration.listeners = readListeners(fields, clusterNames: clusterNames)
+        configuration.listeners = readListeners(
+            fields,
+            clusterNames: clusterNames,
+            proxyProtocolSenders: clusters.filter { $0.proxyProtocol != .off }.map(\.name)
+        )
         configuration.routes = fields["routes"].map { readRoutes($0, clusterNames: clusterNames) } ?? []
         if let timeouts = fields["timeouts"] {
             configuration.timeouts = readClientTimeouts(timeouts)
@@ -77,7 +81,11 @@ extension ConfigReader {
         "max_sessions", "access_log",
     ]
 
-    mutating func readListeners(_ root: Fields, clusterNames: [String]?) -> [ListenerConfig] {
+    mutating func readListeners(
+        _ root: Fields,
+        clusterNames: [String]?,
+        proxyProtocolSenders: [String] = []
+    ) -> [ListenerConfig] {
         let expected = "a list of listeners, each with at least a port"
         guard let entry = require(root, "listeners", expected: expected), let items = list(entry, expected: expected)
         else { return [] }
@@ -124,6 +132,15 @@ extension ConfigReader {
             if let e = fields["default_cluster"], let name = string(e, expected: "a cluster name") {
                 checkCluster(name, at: e, known: clusterNames)
                 listener.defaultCluster = name
+                if listener.protocol == .udp, proxyProtocolSenders.contains(name) {
+                    report(
+                        .conflict,
+                        at: e.position,
+                        e.path,
+                        found: "the cluster '\(name)', which sends PROXY protocol headers, on a udp listener",
+                        expected: "a cluster with proxy_protocol: off for udp listeners (flows carry no header)"
+                    )
+                }
             }
             readL4Settings(fields, into: &listener)
             if let e = fields["access_log"],
