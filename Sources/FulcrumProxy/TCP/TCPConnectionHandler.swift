@@ -108,11 +108,9 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let started = NIODeadline.now()
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(options.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            // Nothing is read from the backend before the relay is in place,
-            // or its first bytes would fall off the end of the pipeline.
-            .channelOption(.autoRead, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try Self.setRelayOptions(channel) }
+            }
         addresses.connect(bootstrap, backend: index, of: cluster)
             .assumeIsolated()
             .whenComplete { result in
@@ -137,6 +135,18 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                     }
                 }
             }
+    }
+
+    /// Both ends of a relay: no Nagle delay, half-close passed on rather
+    /// than closing the channel, and nothing read until the relay is in
+    /// place (so a failed connect can be retried without losing client
+    /// bytes, and no backend byte falls off the end of the pipeline).
+    /// Set synchronously in the channel initializers, before registration.
+    static func setRelayOptions(_ channel: any Channel) throws {
+        guard let options = channel.syncOptions else { return }
+        try options.setOption(.socketOption(.tcp_nodelay), value: 1)
+        try options.setOption(.allowRemoteHalfClosure, value: true)
+        try options.setOption(.autoRead, value: false)
     }
 
     private var clientText: String { client.map { "\($0)" } ?? "-" }
@@ -199,11 +209,11 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         // From here on reads are driven by the relay, which holds them back
         // while the other side cannot take writes.
         for channel in [upstream, clientChannel] {
-            channel.setOption(.autoRead, value: true).whenComplete { result in
-                switch result {
-                case .success: channel.read()
-                case .failure: channel.close(promise: nil)
-                }
+            do {
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                channel.read()
+            } catch {
+                channel.close(promise: nil)
             }
         }
     }

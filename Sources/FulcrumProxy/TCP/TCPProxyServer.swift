@@ -34,13 +34,12 @@ public final class TCPProxyServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            // Nothing is read from the client until a backend is connected,
-            // so a failed connect can be retried elsewhere without losing bytes.
-            .childChannelOption(.autoRead, value: false)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Options set here, synchronously, rather than with
+                    // childChannelOption: the bootstrap applies those through
+                    // a chain of futures per accepted connection.
+                    try TCPConnectionHandler.setRelayOptions(channel)
                     let pipeline = channel.pipeline.syncOperations
                     if let trusted = settings.proxyProtocolTrusted {
                         try pipeline.addHandler(
