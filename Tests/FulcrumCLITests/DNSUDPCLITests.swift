@@ -23,7 +23,13 @@ struct DNSUDPCLITests {
                     ]
                 )
                 started.append((process, port))
-                try process.waitFor("started, version", timeout: 20)
+                // Ready when it answers: dig waits for the reply, up to ten
+                // 1-second tries. (Its log line is no signal: dnsmasq now and
+                // then starts with its output already closed.)
+                let ready = try Self.dig(port: port, tries: 10)
+                guard ready == answer else {
+                    throw CLITestError("dnsmasq on port \(port) answered '\(ready)', not \(answer): \(process.text)")
+                }
             }
         } catch {
             for (process, _) in started { process.stop() }
@@ -33,9 +39,10 @@ struct DNSUDPCLITests {
     }
 
     /// `dig @127.0.0.1 -p PORT example.test +short`, optionally from a fixed source port.
-    static func dig(port: Int, sourcePort: Int? = nil) throws -> String {
+    static func dig(port: Int, sourcePort: Int? = nil, tries: Int = 1) throws -> String {
         let dig = try Peer.path("dig", package: "dnsutils")
-        var arguments = ["@127.0.0.1", "-p", "\(port)", "example.test", "A", "+short", "+time=3", "+tries=1"]
+        let time = tries > 1 ? 1 : 3
+        var arguments = ["@127.0.0.1", "-p", "\(port)", "example.test", "A", "+short", "+time=\(time)", "+tries=\(tries)"]
         if let sourcePort { arguments += ["-b", "127.0.0.1#\(sourcePort)"] }
         let (status, text) = try Peer.run(dig, arguments, timeout: 30)
         guard status == 0 else { throw CLITestError("dig exited \(status): \(text)") }
@@ -77,5 +84,30 @@ struct DNSUDPCLITests {
         for _ in 0..<5 {
             #expect(try Self.dig(port: port, sourcePort: source) == first)
         }
+    }
+
+    @Test("protocol: udp from a config file: dig answers through the configured listener")
+    func fromConfig() throws {
+        let servers = try Self.startDnsmasq()
+        defer { for (process, _) in servers { process.stop() } }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let port = try Peer.freePort(udp: true)
+        let backends = servers.map { "127.0.0.1:\($0.port)" }.joined(separator: ", ")
+        let config = try directory.file(
+            "fulcrum.yaml",
+            """
+            listeners:
+              - { address: 127.0.0.1, port: \(port), protocol: udp, default_cluster: dns, idle_timeout: 5s, max_sessions: 100 }
+            clusters:
+              dns: { algorithm: round-robin, backends: [\(backends)] }
+            """
+        )
+        let fulcrum = try ExternalProcess(try Fulcrum.binary.get().path, ["serve", "--config", config])
+        defer { fulcrum.stop() }
+        try fulcrum.waitFor("port=\(port)", timeout: 30)
+        var answers: Set<String> = []
+        for _ in 0..<6 { answers.insert(try Self.dig(port: port)) }
+        #expect(answers == Set(Self.answers))
     }
 }

@@ -57,6 +57,7 @@ final class ExternalProcess: @unchecked Sendable {
                 if count < 0 && errno == EINTR { continue }
                 condition.lock()
                 if count <= 0 {
+                    if count < 0 { output += "[fulcrum tests: reading the output failed, errno \(errno)]" }
                     finished = true
                 } else {
                     output += String(decoding: buffer[..<count], as: UTF8.self)
@@ -89,7 +90,11 @@ final class ExternalProcess: @unchecked Sendable {
         defer { condition.unlock() }
         while !output.contains(needle) {
             if finished {
-                throw CLITestError("\(name) ended before printing '\(needle)'; it printed: \(output.suffix(800))")
+                let alive = kill(pid, 0) == 0
+                throw CLITestError(
+                    "\(name) closed its output before printing '\(needle)' (it is \(alive ? "still running" : "gone")); "
+                        + "it printed: \(output.suffix(800))"
+                )
             }
             if !condition.wait(until: deadline) {
                 throw CLITestError("\(name) did not print '\(needle)' within \(timeout) s; it printed: \(output.suffix(800))")
