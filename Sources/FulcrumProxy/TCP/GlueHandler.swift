@@ -5,24 +5,53 @@ import NIOCore
 /// holds back `read()` while its partner cannot take writes, so a slow side
 /// slows the fast one instead of filling memory. Half-close is passed on:
 /// when one side stops sending, the other side's output is closed.
+///
+/// The idle timeout lives here too, rather than in NIO's `IdleStateHandler`:
+/// that one is another handler on every event and allocates a promise per
+/// write to time it, while a relay only needs the time of the last read on
+/// either side (every byte relayed is a read on one of the two channels) and
+/// one timer per connection that re-arms for the time left.
 final class GlueHandler {
     private var partner: GlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
     /// Bytes this side has read (and so passed to its partner).
     private(set) var bytesRead = 0
-    /// Whether an `IdleStateHandler` before this one ended the connection.
+    /// Whether the idle timeout ended the connection.
     private(set) var closedForIdleness = false
+    private var lastRead = NIODeadline.now()
+    /// Set on one side of a pair only; that side runs the timer.
+    private let idleTimeout: TimeAmount?
+    private var idleCheck: Scheduled<Void>?
 
-    private init() {}
+    private init(idleTimeout: TimeAmount?) {
+        self.idleTimeout = idleTimeout
+    }
 
-    /// Two handlers, each the other's partner.
-    static func matchedPair() -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler()
-        let second = GlueHandler()
+    /// Two handlers, each the other's partner; the first (put on the client
+    /// channel) closes the connection after `idleTimeout` without a read on
+    /// either side.
+    static func matchedPair(idleTimeout: TimeAmount? = nil) -> (GlueHandler, GlueHandler) {
+        let first = GlueHandler(idleTimeout: idleTimeout)
+        let second = GlueHandler(idleTimeout: nil)
         first.partner = second
         second.partner = first
         return (first, second)
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext, in delay: TimeAmount) {
+        guard let idleTimeout else { return }
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            idleCheck = nil
+            let last = max(lastRead, partner?.lastRead ?? lastRead)
+            let quiet = NIODeadline.now() - last
+            if quiet >= idleTimeout {
+                closedForIdleness = true
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context: context, in: idleTimeout - quiet)
+            }
+        }
     }
 
     private func partnerWrite(_ data: NIOAny) {
@@ -60,14 +89,18 @@ extension GlueHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if let idleTimeout { scheduleIdleCheck(context: context, in: idleTimeout) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
         self.context = nil
         partner = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
         bytesRead += unwrapInboundIn(data).readableBytes
         partner?.partnerWrite(data)
     }
@@ -84,10 +117,6 @@ extension GlueHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event {
             partner?.partnerWriteEOF()
-        } else if event is IdleStateHandler.IdleStateEvent {
-            closedForIdleness = true
-            context.close(promise: nil)
-            return
         }
         context.fireUserInboundEventTriggered(event)
     }

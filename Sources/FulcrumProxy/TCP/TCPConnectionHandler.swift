@@ -157,7 +157,7 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             cluster.backends[index].load.finish(at: SystemClock().now)
             return
         }
-        let (clientSide, serverSide) = GlueHandler.matchedPair()
+        let (clientSide, serverSide) = GlueHandler.matchedPair(idleTimeout: settings.idleTimeout)
         let cluster = self.cluster
         let logger = self.logger
         let backend = cluster.backends[index]
@@ -165,9 +165,6 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let clientText = self.clientText
         do {
             try upstream.pipeline.syncOperations.addHandler(serverSide)
-            // One timer per connection covers both directions: bytes from
-            // the backend are writes on the client channel.
-            try context.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: settings.idleTimeout))
             try context.pipeline.syncOperations.addHandler(clientSide)
             context.pipeline.syncOperations.removeHandler(self, promise: nil)
         } catch {
