@@ -13,7 +13,7 @@ struct DNSUDPCLITests {
         var started: [(ExternalProcess, Int)] = []
         do {
             for answer in answers {
-                let port = try Peer.freePort(udp: true)
+                let port = try Peer.freeDualPort()
                 let process = try ExternalProcess(
                     dnsmasq,
                     [
@@ -23,12 +23,24 @@ struct DNSUDPCLITests {
                     ]
                 )
                 started.append((process, port))
-                // Ready when it answers: dig waits for the reply, up to ten
-                // 1-second tries. (Its log line is no signal: dnsmasq now and
-                // then starts with its output already closed.)
-                let ready = try Self.dig(port: port, tries: 10)
+                // Ready when it answers. (Its log line is no signal: dnsmasq
+                // now and then starts with its output already closed.) Until
+                // it has bound its port a query is refused at once, so each
+                // refusal is one more try, up to 200.
+                var ready: String?
+                for _ in 0..<200 where ready == nil {
+                    let (status, text) = try Self.digOnce(port: port)
+                    if status == 0 {
+                        ready = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    } else if !text.contains("connection refused") {
+                        throw CLITestError("dig to dnsmasq on port \(port) exited \(status): \(text)")
+                    }
+                }
                 guard ready == answer else {
-                    throw CLITestError("dnsmasq on port \(port) answered '\(ready)', not \(answer): \(process.text)")
+                    throw CLITestError(
+                        "dnsmasq on port \(port) answered \(ready.map { "'\($0)'" } ?? "nothing"), not \(answer) "
+                            + "(it is \(kill(process.pid, 0) == 0 ? "running or a zombie" : "gone")): \(process.text)"
+                    )
                 }
             }
         } catch {
@@ -39,14 +51,18 @@ struct DNSUDPCLITests {
     }
 
     /// `dig @127.0.0.1 -p PORT example.test +short`, optionally from a fixed source port.
-    static func dig(port: Int, sourcePort: Int? = nil, tries: Int = 1) throws -> String {
-        let dig = try Peer.path("dig", package: "dnsutils")
-        let time = tries > 1 ? 1 : 3
-        var arguments = ["@127.0.0.1", "-p", "\(port)", "example.test", "A", "+short", "+time=\(time)", "+tries=\(tries)"]
-        if let sourcePort { arguments += ["-b", "127.0.0.1#\(sourcePort)"] }
-        let (status, text) = try Peer.run(dig, arguments, timeout: 30)
+    static func dig(port: Int, sourcePort: Int? = nil) throws -> String {
+        let (status, text) = try digOnce(port: port, sourcePort: sourcePort)
         guard status == 0 else { throw CLITestError("dig exited \(status): \(text)") }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// One query (3 s at most); its exit status and output.
+    static func digOnce(port: Int, sourcePort: Int? = nil) throws -> (Int32, String) {
+        let dig = try Peer.path("dig", package: "dnsutils")
+        var arguments = ["@127.0.0.1", "-p", "\(port)", "example.test", "A", "+short", "+time=3", "+tries=1"]
+        if let sourcePort { arguments += ["-b", "127.0.0.1#\(sourcePort)"] }
+        return try Peer.run(dig, arguments, timeout: 30)
     }
 
     @Test("dig through the UDP listener gets answers from every dnsmasq, evenly, and dnsmasq runs unprivileged")

@@ -206,6 +206,30 @@ enum Peer {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// A port free on 127.0.0.1 for both UDP and TCP, as a DNS server binds
+    /// both: a UDP port chosen alone can be a TCP port in use (with all the
+    /// TIME_WAIT loopback connections of a test run), and dnsmasq then stops
+    /// at start. Up to 50 tries.
+    static func freeDualPort() throws -> Int {
+        for _ in 0..<50 {
+            let port = try freePort(udp: true)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            if bound { return port }
+        }
+        throw CLITestError("no port free for both UDP and TCP on 127.0.0.1 in 50 tries")
+    }
+
     /// Runs a short command to completion and returns its output.
     static func run(_ executable: String, _ arguments: [String], timeout: Double = 120) throws -> (Int32, String) {
         let process = try ExternalProcess(executable, arguments)
