@@ -483,7 +483,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let handler = UpstreamHandler(pool: loopTarget.pool, backend: index)
         handler.attach(self, attemptID: attemptID)
         let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
-        ClientBootstrap(group: context.eventLoop)
+        let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(loopTarget.options.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -491,7 +491,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)
                 }
             }
-            .connect(host: backend.address.host, port: backend.address.port)
+        // By parsed address: connect(host:port:) would run getaddrinfo and a
+        // Happy Eyeballs race for every connection, even to 127.0.0.1.
+        loopTarget.addresses.connect(bootstrap, backend: index, of: cluster)
             .assumeIsolated()
             .whenComplete { result in
                 self.eventNow = .now()

@@ -103,6 +103,7 @@ final class LoopTarget {
     let pool: NIOLoopBoundBox<BackendConnectionPool>
     let retryBudget: NIOLoopBoundBox<RetryBudget>
     let counters: ClusterCounters
+    let addresses: BackendSocketAddresses
 
     init(
         name: String,
@@ -111,8 +112,10 @@ final class LoopTarget {
         reader: NIOLoopBoundBox<SnapshotReader>,
         pool: NIOLoopBoundBox<BackendConnectionPool>,
         retryBudget: NIOLoopBoundBox<RetryBudget>,
-        counters: ClusterCounters
+        counters: ClusterCounters,
+        addresses: BackendSocketAddresses
     ) {
+        self.addresses = addresses
         self.retryBudget = retryBudget
         self.name = name
         self.cluster = cluster
@@ -129,11 +132,13 @@ struct PerLoopTargets: Sendable {
     private let pools: [PerLoop<BackendConnectionPool>]
     private let retryBudgets: [PerLoop<RetryBudget>]
     private let counters: [ClusterCounters]
+    private let addresses: [BackendSocketAddresses]
     private let routing: HTTPRouting
 
     init(routing: HTTPRouting, group: any EventLoopGroup, metrics: ProxyMetrics) {
         self.routing = routing
         counters = routing.targets.map { metrics.clusterCounters($0.cluster) }
+        addresses = routing.targets.map { BackendSocketAddresses($0.cluster) }
         readers = routing.targets.map { target in
             PerLoop(group: group) { SnapshotReader(target.cluster, seed: $0 * 7919) }
         }
@@ -160,7 +165,8 @@ struct PerLoopTargets: Sendable {
                 reader: readers[i].box(for: loop),
                 pool: pools[i].box(for: loop),
                 retryBudget: retryBudgets[i].box(for: loop),
-                counters: counters[i]
+                counters: counters[i],
+                addresses: addresses[i]
             )
         }
     }
