@@ -103,6 +103,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) private var view: HTTPRequestView?
     /// Whether the client's request lets the connection carry another.
     @exclusivity(unchecked) private var clientKeepAlive = false
+    /// The request's method and version, kept apart from `view` so that the
+    /// response path need not copy the view (a retain per field) to read them.
+    @exclusivity(unchecked) private var requestMethod = HTTPRequestMethod.get
+    @exclusivity(unchecked) private var requestVersion = HTTP1Version.http1_1
     @exclusivity(unchecked) private var target = 0
     @exclusivity(unchecked) private var headerHandling = RouteHeaders.defaults
     /// Body bytes kept so that a retry can resend them: all of them until a
@@ -375,6 +379,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let view = HTTPRequestView(bytes: headBytes, head: head, fields: fields)
         self.view = view
         clientKeepAlive = head.keepAlive
+        requestMethod = head.method
+        requestVersion = head.version
         started = eventNow
         requestFramer = HTTPBodyFramer(mode: head.bodyMode, limits: limits)
         requestEnded = requestFramer.isComplete
@@ -437,7 +443,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Attempts
 
     private func dispatch() {
-        guard let context, let view else { return }
+        guard let context, active else { return }
         let loopTarget = targets[target]
         let cluster = loopTarget.cluster
         var pick = PickContext(random: random, now: eventInstant)
@@ -449,7 +455,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 pick.hashKey = bytes
                 return loopTarget.reader.value.pick(&pick)
             }
-        } else if var key = loopTarget.options.hashKey?.value(in: view) {
+        } else if let hashKey = loopTarget.options.hashKey, let view, var key = hashKey.value(in: view) {
             result = key.withUTF8 { bytes in
                 pick.hashKey = UnsafeRawBufferPointer(bytes)
                 return loopTarget.reader.value.pick(&pick)
@@ -475,7 +481,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         backend.load.start()
 
         let attemptID = attemptCounter
-        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.value.checkout(index) {
+        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.value.checkout(index, now: eventNow) {
             idle.handler.attach(self, attemptID: attemptID)
             connected(idle.handler, attemptID: attemptID)
             return
@@ -544,11 +550,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// An attempt ended before any response byte reached the client.
     private func attemptFailed(attemptID: Int, reason: String, connectFailed: Bool) {
-        guard active, self.attemptID == attemptID, !clientBytesSent, let view else { return }
+        guard active, self.attemptID == attemptID, !clientBytesSent else { return }
         let loopTarget = targets[target]
         let backendID = loopTarget.cluster.backends[backend].id
         finishAttempt(outcome: .gatewayFailure(reason: reason))
-        if retryElsewhere(view, connectFailed: connectFailed, backendID: backendID, reason: reason) {
+        if retryElsewhere(connectFailed: connectFailed, backendID: backendID, reason: reason) {
             return
         } else if connectFailed && loopTarget.reader.value.current().mode == .panic {
             // Every backend is known to be down and panic routing tried one
@@ -568,9 +574,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// never reached the backend, while a request that did (a reset, a
     /// per-try timeout) is retried only for idempotent methods; the body
     /// must still be replayable, the retry count and budget must allow it.
-    private func retryElsewhere(_ view: HTTPRequestView, connectFailed: Bool, backendID: String, reason: String) -> Bool {
+    private func retryElsewhere(connectFailed: Bool, backendID: String, reason: String) -> Bool {
         let idempotent: Bool =
-            switch view.head.method {
+            switch requestMethod {
             case .get, .head, .options, .put, .delete, .trace: true
             default: false
             }
@@ -615,7 +621,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let upstream {
             upstream.detach()
             if reuse, let channel = upstream.channel {
-                loopTarget.pool.value.checkin(backend, channel: channel, handler: upstream)
+                loopTarget.pool.value.checkin(backend, channel: channel, handler: upstream, now: eventNow)
             } else {
                 upstream.close()
             }
@@ -665,7 +671,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func parseResponseHead() {
-        while context != nil, active, var buffer = responseHead, let view {
+        while context != nil, active, var buffer = responseHead {
             let result = buffer.withUnsafeReadableBytes { responseParser.parse($0, fields: &responseFields) }
             switch result {
             case .incomplete:
@@ -685,7 +691,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                     // 100 Continue and 103 Early Hints pass through as sent;
                     // HTTP/1.0 clients must not get them (RFC 9110 §15.2).
-                    if view.head.version == .http1_1 {
+                    if requestVersion == .http1_1 {
                         clientBytesSent = true
                         writeToClient(headBytes)
                     }
@@ -702,14 +708,13 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startResponse(_ head: ParsedHTTPResponseHead, _ headBytes: ByteBuffer) {
-        guard let view else { return }
         status = head.statusCode
-        let mode = head.bodyMode(requestMethod: view.head.method)
-        backendKeepAlive = head.keepAlive(requestMethod: view.head.method)
+        let mode = head.bodyMode(requestMethod: requestMethod)
+        backendKeepAlive = head.keepAlive(requestMethod: requestMethod)
         if case .untilClose = mode { closeAfterResponse = true }
         let closing = !clientKeepAlive || draining || inputClosed || closeAfterResponse || !requestEnded
         let connection: HTTPHeadRewriter.ClientConnection =
-            closing ? .close : (view.head.version == .http1_0 ? .keepAlive : .implicit)
+            closing ? .close : (requestVersion == .http1_0 ? .keepAlive : .implicit)
         if closing { closeAfterResponse = true }
         responseHeadBuffer.clear()
         HTTPHeadRewriter.writeResponseHead(
@@ -826,8 +831,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let timeout = attemptTimeout
         let reason = "no response within \(timeout)"
         finishAttempt(outcome: .gatewayFailure(reason: reason))
-        if options.perTryTimeout != nil, let view,
-            retryElsewhere(view, connectFailed: false, backendID: backendID, reason: reason)
+        if options.perTryTimeout != nil, retryElsewhere(connectFailed: false, backendID: backendID, reason: reason)
         {
             return
         }
@@ -849,7 +853,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         logAccess(status: status)
         // An unread request body cannot be skipped reliably: close.
         let close = !clientKeepAlive || draining || inputClosed || !requestEnded
-        let http10KeepAlive = !close && view?.head.version == .http1_0
+        let http10KeepAlive = !close && view != nil && requestVersion == .http1_0
         if attemptOpen { finishAttempt(outcome: nil) }
         endExchange()
         writeErrorResponse(status, phrase, retryAfter: retryAfter, close: close, http10KeepAlive: http10KeepAlive)

@@ -145,6 +145,7 @@ struct PerLoopTargets: Sendable {
         pools = routing.targets.map { target in
             PerLoop(group: group) { _ in
                 BackendConnectionPool(
+                    backends: target.cluster.backends.count,
                     maxIdlePerBackend: target.options.maxIdleConnectionsPerBackend,
                     idleTimeout: target.options.backendIdleTimeout
                 )

@@ -15,19 +15,20 @@ final class BackendConnectionPool {
 
     let maxIdlePerBackend: Int
     let idleTimeout: TimeAmount
-    private var idle: [Int: [Entry]] = [:]
+    /// Idle connections by backend index.
+    @exclusivity(unchecked) private var idle: [[Entry]]
 
-    init(maxIdlePerBackend: Int, idleTimeout: TimeAmount) {
+    init(backends: Int, maxIdlePerBackend: Int, idleTimeout: TimeAmount) {
         self.maxIdlePerBackend = maxIdlePerBackend
         self.idleTimeout = idleTimeout
+        idle = Array(repeating: [], count: backends)
     }
 
     /// The most recently used open connection to `backend`, if one is fresh
     /// enough; stale ones met on the way are closed.
-    func checkout(_ backend: Int) -> Entry? {
-        let now = NIODeadline.now()
-        while let entry = idle[backend]?.popLast() {
-            if entry.channel.isActive && now - entry.idleSince < idleTimeout { return entry }
+    func checkout(_ backend: Int, now: NIODeadline = .now()) -> Entry? {
+        while let entry = idle[backend].popLast() {
+            if entry.handler.isActive && now - entry.idleSince < idleTimeout { return entry }
             entry.channel.close(promise: nil)
         }
         return nil
@@ -35,19 +36,19 @@ final class BackendConnectionPool {
 
     /// Keeps a connection for reuse, or closes it when the backend already
     /// has enough idle ones.
-    func checkin(_ backend: Int, channel: any Channel, handler: UpstreamHandler) {
-        guard channel.isActive, (idle[backend]?.count ?? 0) < maxIdlePerBackend else {
+    func checkin(_ backend: Int, channel: any Channel, handler: UpstreamHandler, now: NIODeadline = .now()) {
+        guard handler.isActive, idle[backend].count < maxIdlePerBackend else {
             channel.close(promise: nil)
             return
         }
-        idle[backend, default: []].append(Entry(channel: channel, handler: handler, idleSince: .now()))
+        idle[backend].append(Entry(channel: channel, handler: handler, idleSince: now))
     }
 
     /// Forgets a connection that closed while idle.
     func remove(_ channel: any Channel, backend: Int) {
-        idle[backend]?.removeAll { $0.channel === channel }
+        idle[backend].removeAll { $0.channel === channel }
     }
 
     /// How many idle connections the pool holds, for tests.
-    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+    var idleCount: Int { idle.reduce(0) { $0 + $1.count } }
 }

@@ -13,12 +13,17 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     private let pool: NIOLoopBoundBox<BackendConnectionPool>
     let backend: Int
-    private var context: ChannelHandlerContext?
-    private var proxy: HTTPProxyHandler?
-    private var attemptID = 0
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    /// Read once: each `context.channel` access costs a retain and release.
+    @exclusivity(unchecked) private(set) var channel: (any Channel)?
+    @exclusivity(unchecked) private var proxy: HTTPProxyHandler?
+    @exclusivity(unchecked) private var attemptID = 0
     /// Set while the client cannot take more bytes: the backend's reads wait.
-    private var readsPaused = false
-    private var pendingRead = false
+    @exclusivity(unchecked) private var readsPaused = false
+    @exclusivity(unchecked) private var pendingRead = false
+    /// Whether the connection is still open, as this handler saw it; cheaper
+    /// than asking the channel, whose state sits behind its lifecycle manager.
+    @exclusivity(unchecked) private(set) var isActive = true
 
     init(pool: NIOLoopBoundBox<BackendConnectionPool>, backend: Int) {
         self.pool = pool
@@ -36,9 +41,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
         resumeReads()
     }
 
-    var channel: (any Channel)? { context?.channel }
-
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    var isWritable: Bool { channel?.isWritable ?? false }
 
     /// Queues bytes for the backend; they go out on the next ``flush()``.
     func write(_ buffer: ByteBuffer) {
@@ -69,10 +72,12 @@ final class UpstreamHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channel = context.channel
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        channel = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -93,6 +98,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
         if let proxy {
             proxy.backendClosed(attemptID: attemptID)
         } else {
