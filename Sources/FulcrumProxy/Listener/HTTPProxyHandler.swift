@@ -88,6 +88,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) private var requestFramer = HTTPBodyFramer(mode: .none)
     @exclusivity(unchecked) private var pendingClientRead = false
     @exclusivity(unchecked) private var clientUnflushed = false
+    /// The response head is built but not yet written (see ``startResponse(_:_:)``).
+    @exclusivity(unchecked) private var headPending = false
     @exclusivity(unchecked) private var upstreamUnflushed = false
     /// Guards ``processInbound()`` against re-entry from the responses it
     /// triggers (pipelined requests answered at once would otherwise recurse).
@@ -630,6 +632,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func resetResponse() {
+        headPending = false
         responseHead = nil
         responseFramer = nil
         clientBytesSent = false
@@ -702,6 +705,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     responseHead = nil
                     forwardResponseBody(rest)
                 }
+                writePendingHead()
                 return
             }
         }
@@ -725,11 +729,36 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             into: &responseHeadBuffer
         )
         clientBytesSent = true
-        writeToClient(responseHeadBuffer)
+        // Written with the first piece of body when that is small, so that a
+        // typical response leaves in one buffer (one pending write, one iovec).
+        headPending = true
         let framer = HTTPBodyFramer(mode: mode, limits: limits)
         responseFramer = framer
         if framer.isComplete { completeResponse() }
     }
+
+    /// Writes the response head if it is still waiting for body bytes.
+    private func writePendingHead() {
+        guard headPending else { return }
+        headPending = false
+        writeToClient(responseHeadBuffer)
+    }
+
+    /// Writes response body bytes, appended to a pending head when small.
+    private func writeBody(_ slice: ByteBuffer) {
+        if headPending && slice.readableBytes <= Self.coalesceLimit {
+            var slice = slice
+            responseHeadBuffer.writeBuffer(&slice)
+            writePendingHead()
+        } else {
+            writePendingHead()
+            writeToClient(slice)
+        }
+    }
+
+    /// The largest body piece copied behind a response head: copying a few
+    /// KiB costs less than a second pending write.
+    static let coalesceLimit = 4096
 
     private func forwardResponseBody(_ buffer: ByteBuffer) {
         var buffer = buffer
@@ -737,10 +766,10 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch result {
         case .needMore(let count):
             responseBytes += count
-            writeToClient(buffer)
+            writeBody(buffer)
         case .messageComplete(let count):
             responseBytes += count
-            if count > 0 { writeToClient(buffer.readSlice(length: count)!) }
+            if count > 0 { writeBody(buffer.readSlice(length: count)!) }
             // Bytes after the response's end: the connection's framing is
             // lost, so it is not reused.
             if buffer.readableBytes > 0 { backendKeepAlive = false }
@@ -764,6 +793,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func completeResponse() {
+        writePendingHead()
         let status = self.status
         finishAttempt(
             outcome: (502...504).contains(status) ? .gatewayFailure(reason: "HTTP \(status)") : .success,
@@ -805,6 +835,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// off mid-way cannot be finished cleanly.
     private func backendBroke(reason: String) {
         guard active else { return }
+        writePendingHead()
         let backendID = targets[target].cluster.backends[backend].id
         finishAttempt(outcome: .gatewayFailure(reason: reason))
         if clientBytesSent {
