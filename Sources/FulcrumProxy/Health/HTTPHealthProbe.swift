@@ -108,7 +108,7 @@ private final class ResponseCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(CheckFailure("\(kind) check: \(ProbeConnection.describe(error))"))
+        promise.fail(CheckFailure("\(kind) check: \(ConnectionErrorText.describe(error))"))
         context.close(promise: nil)
     }
 }

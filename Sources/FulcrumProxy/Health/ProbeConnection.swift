@@ -1,12 +1,6 @@
 import NIOCore
 import NIOPosix
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The connection that TCP-based probes share: dial, set up the pipeline,
 /// act once connected, and close when the check's promise completes.
 enum ProbeConnection {
@@ -36,22 +30,8 @@ enum ProbeConnection {
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
                 connected(channel)
             case .failure(let error):
-                promise.fail(CheckFailure("\(kind) check: \(describe(error))"))
+                promise.fail(CheckFailure("\(kind) check: \(ConnectionErrorText.describe(error))"))
             }
         }
-    }
-
-    /// A short reason for a connection error: `connection refused` rather
-    /// than NIO's full description with the system call and errno.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError {
-            let text = String(cString: strerror(error.errnoCode))
-            return text.prefix(1).lowercased() + text.dropFirst()
-        }
-        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
-            return describe(first.error)
-        }
-        if let error = error as? ChannelError, case .connectTimeout = error { return "connect timeout" }
-        return "\(error)"
     }
 }

@@ -73,7 +73,7 @@ private final class ReplyCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(CheckFailure("\(settings.type.rawValue) check: \(ProbeConnection.describe(error))"))
+        promise.fail(CheckFailure("\(settings.type.rawValue) check: \(ConnectionErrorText.describe(error))"))
         context.close(promise: nil)
     }
 }

@@ -455,15 +455,15 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if loopTarget.options.hashKey == .clientIP, let client {
             result = client.withBytes { bytes in
                 pick.hashKey = bytes
-                return loopTarget.reader.value.pick(&pick)
+                return loopTarget.reader.pick(&pick)
             }
         } else if let hashKey = loopTarget.options.hashKey, let view, var key = hashKey.value(in: view) {
             result = key.withUTF8 { bytes in
                 pick.hashKey = UnsafeRawBufferPointer(bytes)
-                return loopTarget.reader.value.pick(&pick)
+                return loopTarget.reader.pick(&pick)
             }
         } else {
-            result = loopTarget.reader.value.pick(&pick)
+            result = loopTarget.reader.pick(&pick)
         }
         random = pick.random
         guard let index = result.index else {
@@ -472,7 +472,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let backend = cluster.backends[index]
-        if attempts == 0 { loopTarget.retryBudget.value.deposit() }
+        if attempts == 0 { loopTarget.retryBudget.deposit() }
         attemptCounter += 1
         attempts += 1
         attemptID = attemptCounter
@@ -483,7 +483,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         backend.load.start()
 
         let attemptID = attemptCounter
-        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.value.checkout(index, now: eventNow) {
+        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.checkout(index, now: eventNow) {
             idle.handler.attach(self, attemptID: attemptID)
             connected(idle.handler, attemptID: attemptID)
             return
@@ -507,7 +507,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.eventNow = .now()
                 switch result {
                 case .success: self.connected(handler, attemptID: attemptID)
-                case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(ProbeConnection.describe(error))", connectFailed: true)
+                case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(ConnectionErrorText.describe(error))", connectFailed: true)
                 }
             }
     }
@@ -558,7 +558,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         finishAttempt(outcome: .gatewayFailure(reason: reason))
         if retryElsewhere(connectFailed: connectFailed, backendID: backendID, reason: reason) {
             return
-        } else if connectFailed && loopTarget.reader.value.current().mode == .panic {
+        } else if connectFailed && loopTarget.reader.current().mode == .panic {
             // Every backend is known to be down and panic routing tried one
             // anyway: the service is unavailable, not misbehaving.
             respondWithError(
@@ -597,7 +597,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Takes a token from this loop's retry budget for the cluster.
     private func reserveRetry() -> Bool {
-        let granted = targets[target].retryBudget.value.tryWithdraw(now: eventInstant)
+        let granted = targets[target].retryBudget.tryWithdraw(now: eventInstant)
         if !granted {
             logger.info("retry budget exhausted", metadata: ["cluster": "\(targets[target].name)"])
         }
@@ -623,7 +623,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let upstream {
             upstream.detach()
             if reuse, let channel = upstream.channel {
-                loopTarget.pool.value.checkin(backend, channel: channel, handler: upstream, now: eventNow)
+                loopTarget.pool.checkin(backend, channel: channel, handler: upstream, now: eventNow)
             } else {
                 upstream.close()
             }
@@ -879,7 +879,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             metadata: ["cluster": "\(targets.isEmpty ? "-" : targets[self.target].name)", "uri": "\(target)"]
         )
         self.status = status
-        responseBytes = "\(status) \(phrase)\n".utf8.count
+        responseBytes = Self.errorBodyLength(phrase)
         if !targets.isEmpty { targets[self.target].counters.response(status: status, backend: -1) }
         logAccess(status: status)
         // An unread request body cannot be skipped reliably: close.
@@ -896,6 +896,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The length of an error response's body, `CODE PHRASE\n`.
+    private static func errorBodyLength(_ phrase: StaticString) -> Int {
+        phrase.utf8CodeUnitCount + 5
+    }
+
     private func writeErrorResponse(_ status: Int, _ phrase: StaticString, retryAfter: Bool, close: Bool, http10KeepAlive: Bool) {
         guard let context else { return }
         var out = allocator.buffer(capacity: 160)
@@ -904,7 +909,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         out.writeStaticString(" ")
         out.writeStaticString(phrase)
         out.writeStaticString("\r\nContent-Type: text/plain\r\nContent-Length: ")
-        out.writeString(String(phrase.utf8CodeUnitCount + 5))
+        out.writeString(String(Self.errorBodyLength(phrase)))
         out.writeStaticString("\r\n")
         if retryAfter { out.writeStaticString("Retry-After: 1\r\n") }
         if close {

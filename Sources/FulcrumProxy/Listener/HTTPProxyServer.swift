@@ -179,12 +179,9 @@ extension RequestKey {
         case .cookie(let name):
             return CookieHeader.value(named: name, in: view.cookieHeader).map(String.init)
         case .query(let name):
-            let target = view.target
-            guard let question = target.firstIndex(of: "?") else { return nil }
-            return QueryString.value(named: name, in: String(target[target.index(after: question)...]))
-                .map(String.init)
+            return QueryString.value(named: name, in: view.query).map(String.init)
         case .path:
-            return String(view.target.prefix { $0 != "?" })
+            return view.path
         case .clientIP:
             return nil
         }

@@ -25,6 +25,24 @@ public struct HTTPRequestView {
     /// The request-target as sent.
     public var target: String { string(head.targetRange) }
 
+    /// The request-target's path: the target up to its `?`, as sent (not
+    /// percent-decoded or normalised).
+    public var path: String {
+        string(head.targetRange.lowerBound..<(queryStart.map { $0 - 1 } ?? head.targetRange.upperBound))
+    }
+
+    /// The query after the target's `?`, without it; nil when there is none.
+    public var query: String? {
+        queryStart.map { string($0..<head.targetRange.upperBound) }
+    }
+
+    /// Where the query starts, just past the target's first `?`.
+    private var queryStart: Int? {
+        bytes.withUnsafeReadableBytes { raw in
+            head.targetRange.first { raw[$0] == UInt8(ascii: "?") }.map { $0 + 1 }
+        }
+    }
+
     /// `HTTP/1.1` or `HTTP/1.0`.
     public var version: String { head.version == .http1_1 ? "HTTP/1.1" : "HTTP/1.0" }
 

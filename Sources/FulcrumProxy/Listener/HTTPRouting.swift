@@ -64,15 +64,12 @@ public final class HTTPRouting: Sendable {
         let names = configuration.clusters.map(\.name).filter { targets[$0] != nil }
         let indexByName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         self.init(targets: names.map { targets[$0]! }) { view, client, random in
-            let target = view.target
-            let path = target.prefix { $0 != "?" }
-            let query = path.endIndex < target.endIndex ? String(target[target.index(after: path.endIndex)...]) : nil
             // Headers are decoded only when a route asks for one.
             let request = RouteRequest(
                 method: view.method,
                 host: view.host,
-                path: String(path),
-                query: query,
+                path: view.path,
+                query: view.query,
                 clientAddress: client
             ) { name in
                 ASCII.equalsIgnoringCase(name, "cookie") ? view.cookieHeader : view.header(name)
@@ -91,84 +88,55 @@ public final class HTTPRouting: Sendable {
 }
 
 /// A route target as one event loop's handlers use it: with that loop's
-/// snapshot reader and keep-alive pool for the cluster.
+/// snapshot reader, keep-alive pool and retry budget for the cluster.
 ///
-/// A class, so that the handler's per-request reads of it cost one
-/// reference count rather than one per field.
+/// One per target and loop, made when the listener starts and touched only
+/// on its loop (``PerLoopTargets`` hands each loop its own), so its mutable
+/// parts need neither a lock nor a loop-bound box. A class, so that the
+/// handler's per-request reads of it cost one reference count rather than
+/// one per field.
 final class LoopTarget {
     let name: String
     let cluster: Cluster
     let options: ProxyOptions
-    let reader: NIOLoopBoundBox<SnapshotReader>
-    let pool: NIOLoopBoundBox<BackendConnectionPool>
-    let retryBudget: NIOLoopBoundBox<RetryBudget>
+    var reader: SnapshotReader
+    let pool: BackendConnectionPool
+    var retryBudget: RetryBudget
     let counters: ClusterCounters
     let addresses: BackendSocketAddresses
 
-    init(
-        name: String,
-        cluster: Cluster,
-        options: ProxyOptions,
-        reader: NIOLoopBoundBox<SnapshotReader>,
-        pool: NIOLoopBoundBox<BackendConnectionPool>,
-        retryBudget: NIOLoopBoundBox<RetryBudget>,
-        counters: ClusterCounters,
-        addresses: BackendSocketAddresses
-    ) {
-        self.addresses = addresses
-        self.retryBudget = retryBudget
-        self.name = name
-        self.cluster = cluster
-        self.options = options
-        self.reader = reader
-        self.pool = pool
+    init(_ target: HTTPRouting.Target, loopNumber: Int, counters: ClusterCounters, addresses: BackendSocketAddresses) {
+        name = target.name
+        cluster = target.cluster
+        options = target.options
+        reader = SnapshotReader(target.cluster, seed: loopNumber * 7919)
+        pool = BackendConnectionPool(
+            backends: target.cluster.backends.count,
+            maxIdlePerBackend: target.options.maxIdleConnectionsPerBackend,
+            idleTimeout: target.options.backendIdleTimeout
+        )
+        retryBudget = target.cluster.makeRetryBudget()
         self.counters = counters
+        self.addresses = addresses
     }
 }
 
 /// Every target's per-loop state, built once when the listener starts.
 struct PerLoopTargets: Sendable {
-    private let readers: [PerLoop<SnapshotReader>]
-    private let pools: [PerLoop<BackendConnectionPool>]
-    private let retryBudgets: [PerLoop<RetryBudget>]
-    private let counters: [ClusterCounters]
-    private let addresses: [BackendSocketAddresses]
-    private let routing: HTTPRouting
+    private let perLoop: PerLoop<[LoopTarget]>
 
     init(routing: HTTPRouting, group: any EventLoopGroup, metrics: ProxyMetrics) {
-        self.routing = routing
-        counters = routing.targets.map { metrics.clusterCounters($0.cluster) }
-        addresses = routing.targets.map { BackendSocketAddresses($0.cluster) }
-        readers = routing.targets.map { target in
-            PerLoop(group: group) { SnapshotReader(target.cluster, seed: $0 * 7919) }
-        }
-        pools = routing.targets.map { target in
-            PerLoop(group: group) { _ in
-                BackendConnectionPool(
-                    backends: target.cluster.backends.count,
-                    maxIdlePerBackend: target.options.maxIdleConnectionsPerBackend,
-                    idleTimeout: target.options.backendIdleTimeout
-                )
+        let counters = routing.targets.map { metrics.clusterCounters($0.cluster) }
+        let addresses = routing.targets.map { BackendSocketAddresses($0.cluster) }
+        perLoop = PerLoop(group: group) { loopNumber in
+            routing.targets.indices.map { i in
+                LoopTarget(routing.targets[i], loopNumber: loopNumber, counters: counters[i], addresses: addresses[i])
             }
-        }
-        retryBudgets = routing.targets.map { target in
-            PerLoop(group: group) { _ in target.cluster.makeRetryBudget() }
         }
     }
 
+    /// The targets of `loop`; call on that loop.
     func targets(for loop: any EventLoop) -> [LoopTarget] {
-        routing.targets.indices.map { i in
-            let target = routing.targets[i]
-            return LoopTarget(
-                name: target.name,
-                cluster: target.cluster,
-                options: target.options,
-                reader: readers[i].box(for: loop),
-                pool: pools[i].box(for: loop),
-                retryBudget: retryBudgets[i].box(for: loop),
-                counters: counters[i],
-                addresses: addresses[i]
-            )
-        }
+        perLoop.box(for: loop).value
     }
 }

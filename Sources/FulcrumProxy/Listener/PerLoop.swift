@@ -1,9 +1,9 @@
 import NIOCore
 
 /// One value per event loop of a group, each touched only from its loop:
-/// a loop's ``FulcrumCore/SnapshotReader`` (so all of a loop's connections
-/// share its rotation while loops never contend) or its backend
-/// ``BackendConnectionPool``.
+/// a TCP listener's ``FulcrumCore/SnapshotReader`` (so all of a loop's
+/// connections share its rotation while loops never contend), or an HTTP
+/// listener's ``LoopTarget``s with their reader, pool and retry budget.
 struct PerLoop<Value>: Sendable {
     private let boxes: [ObjectIdentifier: NIOLoopBoundBox<Value>]
 

@@ -119,7 +119,7 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                     self.glue(context: context, upstream: upstream, backend: index, started: started)
                 case .failure(let error):
                     backend.load.finish(at: SystemClock().now)
-                    for event in self.cluster.recordOutcome(.gatewayFailure(reason: "connect: \(ProbeConnection.describe(error))"), backend: index) {
+                    for event in self.cluster.recordOutcome(.gatewayFailure(reason: "connect: \(ConnectionErrorText.describe(error))"), backend: index) {
                         self.logger.warning("\(event)")
                     }
                     // Nothing has been forwarded yet, so another backend

@@ -11,7 +11,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let pool: NIOLoopBoundBox<BackendConnectionPool>
+    private let pool: BackendConnectionPool
     let backend: Int
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// Read once: each `context.channel` access costs a retain and release.
@@ -25,7 +25,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
     /// than asking the channel, whose state sits behind its lifecycle manager.
     @exclusivity(unchecked) private(set) var isActive = true
 
-    init(pool: NIOLoopBoundBox<BackendConnectionPool>, backend: Int) {
+    init(pool: BackendConnectionPool, backend: Int) {
         self.pool = pool
         self.backend = backend
     }
@@ -102,7 +102,7 @@ final class UpstreamHandler: ChannelDuplexHandler {
         if let proxy {
             proxy.backendClosed(attemptID: attemptID)
         } else {
-            pool.value.remove(context.channel, backend: backend)
+            pool.remove(context.channel, backend: backend)
         }
     }
 
