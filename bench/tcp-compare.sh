@@ -14,7 +14,11 @@
 #   2. connection rate: the same with `Connection: close`, so every request is
 #      a new client connection and a new backend connection (connections/s);
 #   3. bulk: iperf3 -t DURATION through the relay to an iperf3 server (Gbit/s).
-# Then it prints the Fulcrum/HAProxy ratios (≥ 1.00 means Fulcrum is as fast).
+# Then it prints the Fulcrum/HAProxy ratios (≥ 1.00 means Fulcrum is as fast),
+# and each balancer's CPU time per request or connection (the figure least
+# moved by neighbours on a shared machine). Both log one line per connection
+# (Fulcrum by default, HAProxy with `option tcplog` to stdout), so both do
+# the same job.
 # The balancers take turns, ROUNDS times, starting with a different one each
 # round, and the table shows medians: on a machine shared with other work a
 # single sequential pass mostly measures who ran while a neighbour was busy.
@@ -155,8 +159,11 @@ cat >"$WORK/haproxy.cfg" <<EOF
 global
     nbthread $LOOPS
     maxconn 8192
+    log stdout format raw local0 info
 defaults
     mode tcp
+    log global
+    option tcplog
     timeout connect 5s
     timeout client 60s
     timeout server 60s
@@ -179,16 +186,25 @@ HAPROXY_PID=$!; STARTED+=($HAPROXY_PID)
 await_port "$H_HTTP" "$HAPROXY_PID" || fail "haproxy did not start: $(tail -3 "$WORK/haproxy.log")"
 
 # --- measurements ---
-# wrk's Requests/sec for PORT, with extra wrk arguments.
+# The balancer's CPU time so far (utime + stime, clock ticks).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# wrk's Requests/sec for PORT and the CPU the balancer PID spent per request
+# (µs), with extra wrk arguments.
 wrk_rate() {
-    local port="$1"; shift
+    local port="$1" pid="$2"; shift 2
     "${CLI[@]}" wrk -t1 -c"$CONNS" -d2s "$@" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true   # warm-up
+    local before after
+    before="$(cpu_ticks "$pid")"
     "${CLI[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" "$@" "http://127.0.0.1:$port/" >"$WORK/wrk.txt" 2>&1 || true
-    local rate errors
+    after="$(cpu_ticks "$pid")"
+    local rate requests errors
     rate="$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.txt")"
+    requests="$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")"
     errors="$(awk '/Socket errors|Non-2xx/ {print}' "$WORK/wrk.txt" | tr '\n' ' ')"
     [[ -n "$errors" ]] && say "port $port: $errors"
-    echo "${rate:-n/a}"
+    echo "${rate:-n/a} $(awk -v t="$((after - before))" -v n="${requests:-0}" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')"
 }
 
 # iperf3 receiver throughput through PORT, in Gbit/s.
@@ -207,26 +223,33 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0
 median() { printf '%s\n' "$@" | grep -v '^n/a$' | sort -g | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : "n/a"}'; }
 
 F_RPS_ALL=(); H_RPS_ALL=(); F_CPS_ALL=(); H_CPS_ALL=(); F_BULK_ALL=(); H_BULK_ALL=()
+F_RCPU_ALL=(); H_RCPU_ALL=(); F_CCPU_ALL=(); H_CCPU_ALL=()
 for (( round = 1; round <= ROUNDS; round++ )); do
     order=(fulcrum haproxy)
     (( round % 2 == 0 )) && order=(haproxy fulcrum)
     for bal in "${order[@]}"; do
-        if [[ "$bal" == fulcrum ]]; then http="$F_HTTP"; bulk="$F_BULK"; else http="$H_HTTP"; bulk="$H_BULK"; fi
-        say "round $round: $bal"
-        rps="$(wrk_rate "$http")"
-        cps="$(wrk_rate "$http" -H "Connection: close")"
-        gbit="$(bulk_rate "$bulk")"
-        say "round $round: $bal: $rps req/s keep-alive, $cps conn/s, $gbit Gbit/s"
         if [[ "$bal" == fulcrum ]]; then
-            F_RPS_ALL+=("$rps"); F_CPS_ALL+=("$cps"); F_BULK_ALL+=("$gbit")
+            http="$F_HTTP"; bulk="$F_BULK"; pid="$FULCRUM_PID"
         else
-            H_RPS_ALL+=("$rps"); H_CPS_ALL+=("$cps"); H_BULK_ALL+=("$gbit")
+            http="$H_HTTP"; bulk="$H_BULK"; pid="$HAPROXY_PID"
+        fi
+        say "round $round: $bal"
+        read -r rps rcpu <<<"$(wrk_rate "$http" "$pid")"
+        read -r cps ccpu <<<"$(wrk_rate "$http" "$pid" -H "Connection: close")"
+        gbit="$(bulk_rate "$bulk")"
+        say "round $round: $bal: $rps req/s keep-alive ($rcpu µs CPU each), $cps conn/s ($ccpu µs CPU each), $gbit Gbit/s"
+        if [[ "$bal" == fulcrum ]]; then
+            F_RPS_ALL+=("$rps"); F_CPS_ALL+=("$cps"); F_BULK_ALL+=("$gbit"); F_RCPU_ALL+=("$rcpu"); F_CCPU_ALL+=("$ccpu")
+        else
+            H_RPS_ALL+=("$rps"); H_CPS_ALL+=("$cps"); H_BULK_ALL+=("$gbit"); H_RCPU_ALL+=("$rcpu"); H_CCPU_ALL+=("$ccpu")
         fi
     done
 done
 F_RPS="$(median "${F_RPS_ALL[@]}")"; H_RPS="$(median "${H_RPS_ALL[@]}")"
 F_CPS="$(median "${F_CPS_ALL[@]}")"; H_CPS="$(median "${H_CPS_ALL[@]}")"
 F_BULK_G="$(median "${F_BULK_ALL[@]}")"; H_BULK_G="$(median "${H_BULK_ALL[@]}")"
+F_RCPU="$(median "${F_RCPU_ALL[@]}")"; H_RCPU="$(median "${H_RCPU_ALL[@]}")"
+F_CCPU="$(median "${F_CCPU_ALL[@]}")"; H_CCPU="$(median "${H_CCPU_ALL[@]}")"
 DIRECT_G="$(bulk_rate "$IPERF_PORT")"
 
 mkdir -p "$OUT_DIR"
@@ -243,7 +266,9 @@ REPORT="$OUT_DIR/tcp-compare-$STAMP.md"
     echo "| measurement | Fulcrum | HAProxy | Fulcrum / HAProxy |"
     echo "|---|---:|---:|---:|"
     echo "| throughput, keep-alive requests/s | $F_RPS | $H_RPS | $(ratio "$F_RPS" "$H_RPS") |"
+    echo "| CPU per keep-alive request, µs | $F_RCPU | $H_RCPU | $(ratio "$F_RCPU" "$H_RCPU") |"
     echo "| connection rate, new connections/s | $F_CPS | $H_CPS | $(ratio "$F_CPS" "$H_CPS") |"
+    echo "| CPU per new connection, µs | $F_CCPU | $H_CCPU | $(ratio "$F_CCPU" "$H_CCPU") |"
     echo "| bulk, iperf3 Gbit/s | $F_BULK_G | $H_BULK_G | $(ratio "$F_BULK_G" "$H_BULK_G") |"
     echo
     echo "iperf3 without a relay: $DIRECT_G Gbit/s."

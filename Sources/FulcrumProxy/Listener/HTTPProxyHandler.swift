@@ -493,7 +493,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
         let bootstrap = ClientBootstrap(group: context.eventLoop)
             .connectTimeout(loopTarget.options.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)

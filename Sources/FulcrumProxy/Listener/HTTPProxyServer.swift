@@ -67,11 +67,14 @@ public final class HTTPProxyServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 connections.add(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    // Set here, synchronously: childChannelOption applies each
+                    // option through a chain of futures per connection.
+                    // TCP_NODELAY needs no call: accepted sockets inherit it
+                    // from the listening socket, where ServerBootstrap sets it.
+                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
                     if let trusted = proxyProtocolTrusted {
                         try channel.pipeline.syncOperations.addHandler(ProxyProtocolDecoder(trusted: trusted, logger: logger))
                     }

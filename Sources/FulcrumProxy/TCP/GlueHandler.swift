@@ -11,29 +11,61 @@ import NIOCore
 /// write to time it, while a relay only needs the time of the last read on
 /// either side (every byte relayed is a read on one of the two channels) and
 /// one timer per connection that re-arms for the time left.
+///
+/// The pair reports when both channels have closed, through a count the two
+/// share, rather than by joining the two channels' close futures: that is a
+/// promise and three callbacks per connection on a listener that may take
+/// thousands a second.
 final class GlueHandler {
+    /// What a relay passed, reported once both channels have closed.
+    struct Summary {
+        /// Bytes read from the client (and written to the backend).
+        var fromClient = 0
+        /// Bytes read from the backend (and written to the client).
+        var fromServer = 0
+        /// Whether the idle timeout ended the connection.
+        var closedForIdleness = false
+    }
+
+    /// The pair's open channels and what they passed; the last to close
+    /// calls `onClosed`.
+    private final class OpenCount {
+        var open = 2
+        var summary = Summary()
+        let onClosed: (Summary) -> Void
+        init(onClosed: @escaping (Summary) -> Void) { self.onClosed = onClosed }
+    }
+
     private var partner: GlueHandler?
+    private let openCount: OpenCount
+    private let isClientSide: Bool
     private var context: ChannelHandlerContext?
     private var pendingRead = false
     /// Bytes this side has read (and so passed to its partner).
-    private(set) var bytesRead = 0
-    /// Whether the idle timeout ended the connection.
-    private(set) var closedForIdleness = false
+    private var bytesRead = 0
+    private var closedForIdleness = false
     private var lastRead = NIODeadline.now()
     /// Set on one side of a pair only; that side runs the timer.
     private let idleTimeout: TimeAmount?
     private var idleCheck: Scheduled<Void>?
 
-    private init(idleTimeout: TimeAmount?) {
+    private init(idleTimeout: TimeAmount?, openCount: OpenCount, isClientSide: Bool) {
         self.idleTimeout = idleTimeout
+        self.openCount = openCount
+        self.isClientSide = isClientSide
     }
 
     /// Two handlers, each the other's partner; the first (put on the client
     /// channel) closes the connection after `idleTimeout` without a read on
-    /// either side.
-    static func matchedPair(idleTimeout: TimeAmount? = nil) -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler(idleTimeout: idleTimeout)
-        let second = GlueHandler(idleTimeout: nil)
+    /// either side. `onClosed` runs once, on the loop, when both channels
+    /// have gone inactive.
+    static func matchedPair(
+        idleTimeout: TimeAmount? = nil,
+        onClosed: @escaping (Summary) -> Void = { _ in }
+    ) -> (GlueHandler, GlueHandler) {
+        let openCount = OpenCount(onClosed: onClosed)
+        let first = GlueHandler(idleTimeout: idleTimeout, openCount: openCount, isClientSide: true)
+        let second = GlueHandler(idleTimeout: nil, openCount: openCount, isClientSide: false)
         first.partner = second
         second.partner = first
         return (first, second)
@@ -111,6 +143,14 @@ extension GlueHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         partner?.partnerCloseFull()
+        if isClientSide {
+            openCount.summary.fromClient = bytesRead
+            openCount.summary.closedForIdleness = closedForIdleness
+        } else {
+            openCount.summary.fromServer = bytesRead
+        }
+        openCount.open -= 1
+        if openCount.open == 0 { openCount.onClosed(openCount.summary) }
         context.fireChannelInactive()
     }
 

@@ -14,12 +14,11 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     typealias InboundIn = ByteBuffer
 
     private let cluster: Cluster
-    private let reader: NIOLoopBoundBox<SnapshotReader>
+    private let loop: TCPLoopState
     private let addresses: BackendSocketAddresses
     private let options: ProxyOptions
     private let settings: TCPListenerSettings
     private let logger: Logger
-    private var random = FastRandom()
     private var tried = TriedBackends()
     private var attempts = 0
     private var connecting = false
@@ -37,14 +36,14 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     init(
         cluster: Cluster,
-        reader: NIOLoopBoundBox<SnapshotReader>,
+        loop: TCPLoopState,
         addresses: BackendSocketAddresses,
         options: ProxyOptions,
         settings: TCPListenerSettings,
         logger: Logger
     ) {
         self.cluster = cluster
-        self.reader = reader
+        self.loop = loop
         self.addresses = addresses
         self.options = options
         self.settings = settings
@@ -83,10 +82,10 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func pick() -> PickResult {
-        var pick = PickContext(random: random, now: SystemClock().now)
+        var pick = PickContext(random: loop.random, now: SystemClock().now)
         pick.tried = tried
-        defer { random = pick.random }
-        return reader.value.pickL4(
+        defer { loop.random = pick.random }
+        return loop.reader.pickL4(
             &pick,
             client: client,
             includePort: settings.hashIncludesClientPort,
@@ -106,12 +105,7 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         tried.insert(index)
         backend.load.start()
         let started = NIODeadline.now()
-        let bootstrap = ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(options.connectTimeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try Self.setRelayOptions(channel) }
-            }
-        addresses.connect(bootstrap, backend: index, of: cluster)
+        addresses.connect(loop.bootstrap, backend: index, of: cluster)
             .assumeIsolated()
             .whenComplete { result in
                 switch result {
@@ -137,14 +131,17 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             }
     }
 
-    /// Both ends of a relay: no Nagle delay, half-close passed on rather
-    /// than closing the channel, and nothing read until the relay is in
-    /// place (so a failed connect can be retried without losing client
-    /// bytes, and no backend byte falls off the end of the pipeline).
-    /// Set synchronously in the channel initializers, before registration.
+    /// Both ends of a relay: half-close passed on rather than closing the
+    /// channel, and nothing read until the relay is in place (so a failed
+    /// connect can be retried without losing client bytes, and no backend
+    /// byte falls off the end of the pipeline). Set synchronously in the
+    /// channel initializers, before registration.
+    ///
+    /// TCP_NODELAY needs no call here: ClientBootstrap sets it on backend
+    /// sockets, and accepted sockets inherit it from the listening socket,
+    /// where ServerBootstrap sets it.
     static func setRelayOptions(_ channel: any Channel) throws {
         guard let options = channel.syncOptions else { return }
-        try options.setOption(.socketOption(.tcp_nodelay), value: 1)
         try options.setOption(.allowRemoteHalfClosure, value: true)
         try options.setOption(.autoRead, value: false)
     }
@@ -157,38 +154,14 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             cluster.backends[index].load.finish(at: SystemClock().now)
             return
         }
-        let (clientSide, serverSide) = GlueHandler.matchedPair(idleTimeout: settings.idleTimeout)
-        let cluster = self.cluster
-        let logger = self.logger
         let backend = cluster.backends[index]
-        let clientChannel = context.channel
-        let clientText = self.clientText
-        do {
-            try upstream.pipeline.syncOperations.addHandler(serverSide)
-            try context.pipeline.syncOperations.addHandler(clientSide)
-            context.pipeline.syncOperations.removeHandler(self, promise: nil)
-        } catch {
-            upstream.close(promise: nil)
-            context.close(promise: nil)
-            return
-        }
-        for event in cluster.recordOutcome(.success, backend: index) { logger.info("\(event)") }
-        if let version = settings.sendProxyProtocol {
-            let addresses = client.flatMap { client in
-                destination.map { ProxyHeader.Addresses(source: client, destination: $0) }
-            }
-            let header = ProxyHeader(version: version, addresses: addresses)
-            upstream.write(upstream.allocator.buffer(bytes: header.encoded()), promise: nil)
-        }
         let earlyBytes = early.reduce(0) { $0 + $1.readableBytes }
-        for buffer in early { upstream.write(buffer, promise: nil) }
-        upstream.flush()
-        if earlyEOF { upstream.close(mode: .output, promise: nil) }
-        early = []
-        clientChannel.closeFuture.and(upstream.closeFuture).assumeIsolated().whenComplete { _ in
+        let clientText = self.clientText
+        let logger = self.logger
+        let (clientSide, serverSide) = GlueHandler.matchedPair(idleTimeout: settings.idleTimeout) { summary in
             let duration = NIODeadline.now() - started
-            let bytesIn = earlyBytes + clientSide.bytesRead
-            let bytesOut = serverSide.bytesRead
+            let bytesIn = earlyBytes + summary.fromClient
+            let bytesOut = summary.fromServer
             backend.load.finish(at: SystemClock().now)
             backend.load.recordConnection(bytesIn: bytesIn, bytesOut: bytesOut, duration: .nanoseconds(duration.nanoseconds))
             logger.info(
@@ -199,10 +172,33 @@ final class TCPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
                     "bytes_in": "\(bytesIn)",
                     "bytes_out": "\(bytesOut)",
                     "duration_ms": "\(duration.nanoseconds / 1_000_000)",
-                    "end": "\(clientSide.closedForIdleness ? "idle timeout" : "closed")",
+                    "end": "\(summary.closedForIdleness ? "idle timeout" : "closed")",
                 ]
             )
         }
+        let clientChannel = context.channel
+        do {
+            try upstream.pipeline.syncOperations.addHandler(serverSide)
+            try context.pipeline.syncOperations.addHandler(clientSide)
+            context.pipeline.syncOperations.removeHandler(self, promise: nil)
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+            backend.load.finish(at: SystemClock().now)
+            return
+        }
+        for event in cluster.recordOutcome(.success, backend: index) { logger.info("\(event)") }
+        if let version = settings.sendProxyProtocol {
+            let addresses = client.flatMap { client in
+                destination.map { ProxyHeader.Addresses(source: client, destination: $0) }
+            }
+            let header = ProxyHeader(version: version, addresses: addresses)
+            upstream.write(upstream.allocator.buffer(bytes: header.encoded()), promise: nil)
+        }
+        for buffer in early { upstream.write(buffer, promise: nil) }
+        upstream.flush()
+        if earlyEOF { upstream.close(mode: .output, promise: nil) }
+        early = []
         // From here on reads are driven by the relay, which holds them back
         // while the other side cannot take writes.
         for channel in [upstream, clientChannel] {

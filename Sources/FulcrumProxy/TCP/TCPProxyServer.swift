@@ -29,7 +29,9 @@ public final class TCPProxyServer: Sendable {
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPProxyServer {
-        let readers = PerLoop(group: group) { SnapshotReader(cluster, seed: $0 * 7919) }
+        let loops = PerLoop(group: group) { loopNumber, loop in
+            TCPLoopState(cluster: cluster, loop: loop, loopNumber: loopNumber, connectTimeout: options.connectTimeout)
+        }
         let addresses = BackendSocketAddresses(cluster)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -49,7 +51,7 @@ public final class TCPProxyServer: Sendable {
                     try pipeline.addHandler(
                         TCPConnectionHandler(
                             cluster: cluster,
-                            reader: readers.box(for: channel.eventLoop),
+                            loop: loops.box(for: channel.eventLoop).value,
                             addresses: addresses,
                             options: options,
                             settings: settings,
