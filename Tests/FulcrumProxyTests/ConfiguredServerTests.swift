@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Serving from a configuration", .serialized)
 struct ConfiguredServerTests {
-    @Test("Routes by path and host to the right cluster; no route is 404; a tcp listener relays")
+    @Test("Routes by path and host to the right cluster, absolute-form targets too; no route is 404; a tcp listener relays")
     func routing() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let api1 = try await DemoBackend.start(name: "api-1", group: group)
@@ -68,6 +68,14 @@ struct ConfiguredServerTests {
         #expect(site.status == 200 && site.body == "web-1\n")
         let none = try await curl([front + "/elsewhere"])
         #expect(none.status == 404)
+        // Absolute-form, as clients send to a proxy: the target's path and
+        // authority route, and the authority wins over Host (RFC 9112 §3.2.2).
+        let absoluteAPI = try await curl(["--request-target", "http://other.example/api/users", front + "/"])
+        #expect(absoluteAPI.status == 200 && absoluteAPI.body.hasPrefix("api-"))
+        let absoluteWeb = try await curl(["--request-target", "http://www.example.com", "-H", "Host: other.example", front + "/"])
+        #expect(absoluteWeb.status == 200 && absoluteWeb.body == "web-1\n")
+        let absoluteNone = try await curl(["--request-target", "http://other.example/web", "-H", "Host: www.example.com", front + "/"])
+        #expect(absoluteNone.status == 404)
         let relayed = try rawExchange(port: server.listeners[1].port, bytes: Array("ping\n".utf8), halfClose: true)
         #expect(relayed == "tcp-1\nping\nbye tcp-1\n")
     }

@@ -26,9 +26,14 @@ public struct HTTPRequestView {
     public var target: String { string(head.targetRange) }
 
     /// The request-target's path: the target up to its `?`, as sent (not
-    /// percent-decoded or normalised).
+    /// percent-decoded or normalised). For an absolute-form target
+    /// (`http://example.com/a?b`, as clients send to a proxy) it is the part
+    /// after the authority, `/` when that is empty, as nginx and HAProxy
+    /// route it.
     public var path: String {
-        string(head.targetRange.lowerBound..<(queryStart.map { $0 - 1 } ?? head.targetRange.upperBound))
+        let (authority, end) = (absoluteAuthority, queryStart.map { $0 - 1 } ?? head.targetRange.upperBound)
+        guard let authority else { return string(head.targetRange.lowerBound..<end) }
+        return authority.upperBound < end ? string(authority.upperBound..<end) : "/"
     }
 
     /// The query after the target's `?`, without it; nil when there is none.
@@ -46,8 +51,27 @@ public struct HTTPRequestView {
     /// `HTTP/1.1` or `HTTP/1.0`.
     public var version: String { head.version == .http1_1 ? "HTTP/1.1" : "HTTP/1.0" }
 
-    /// The `Host` value, trimmed; nil for an HTTP/1.0 request without one.
-    public var host: String? { head.hostRange.map(string) }
+    /// The host the request is for: the `Host` value, trimmed (nil for an
+    /// HTTP/1.0 request without one), or the authority of an absolute-form
+    /// target, which a server must use instead of `Host` (RFC 9112 §3.2.2).
+    public var host: String? { (absoluteAuthority ?? head.hostRange).map(string) }
+
+    /// The authority of an absolute-form target (`example.com:8080` in
+    /// `http://example.com:8080/a`); nil for the other forms. The parser has
+    /// checked the target's syntax, so this only finds the boundaries.
+    private var absoluteAuthority: Range<Int>? {
+        let target = head.targetRange
+        guard head.method != .connect else { return nil }
+        return bytes.withUnsafeReadableBytes { raw in
+            guard let first = target.first, raw[first] != UInt8(ascii: "/"), raw[first] != UInt8(ascii: "*") else {
+                return nil
+            }
+            guard let colon = target.first(where: { raw[$0] == UInt8(ascii: ":") }) else { return nil }
+            let start = colon + 3
+            let end = target[start...].first { raw[$0] == UInt8(ascii: "/") || raw[$0] == UInt8(ascii: "?") } ?? target.upperBound
+            return start..<end
+        }
+    }
 
     /// The first value of the field named `name`, or nil.
     public func header(_ name: String) -> String? {
