@@ -37,10 +37,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // The NIO data plane.
+        // epoll, eventfd and accept4 for the L4 relay, which Glibc's module
+        // does not export.
+        .target(name: "CFulcrumLinux"),
+        // The data plane: NIO for HTTP, UDP and health checks; the L4 TCP
+        // relay on epoll directly (docs/ARCHITECTURE.md says why).
         .target(
             name: "FulcrumProxy",
             dependencies: [
+                "CFulcrumLinux",
                 "FulcrumHashing",
                 "FulcrumCore",
                 "FulcrumConfig",

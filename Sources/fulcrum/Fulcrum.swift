@@ -19,6 +19,10 @@ struct Fulcrum: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Log timestamps go through strftime, which re-reads /etc/localtime
+        // (a stat per log line, so per connection on an L4 listener) unless
+        // TZ is set; naming the same file keeps the local zone.
+        setenv("TZ", ":/etc/localtime", 0)
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

@@ -16,8 +16,8 @@ struct ConfiguredServerTests {
         let web = try await DemoBackend.start(name: "web-1", group: group)
         let tcp = try await DemoTCPBackend.start(name: "tcp-1", group: group)
         // The config, like production configs, takes real ports, not 0.
-        let frontPort = try await ProxyFixture.closedPort()
-        let rawPort = try await ProxyFixture.closedPort()
+        let frontPort = try ProxyFixture.closedPort()
+        let rawPort = try ProxyFixture.closedPort()
         let yaml = """
             listeners:
               - name: front
@@ -84,7 +84,7 @@ struct ConfiguredServerTests {
     func routeHeaders() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = try await DemoBackend.start(name: "echo", group: group)
-        let port = try await ProxyFixture.closedPort()
+        let port = try ProxyFixture.closedPort()
         let yaml = """
             listeners:
               - { name: front, address: 127.0.0.1, port: \(port) }

@@ -18,8 +18,8 @@ struct HTTPProxyProtocolTests {
     func accept() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = try await DemoBackend.start(name: "echo", group: group)
-        let trustedPort = try await ProxyFixture.closedPort()
-        let untrustedPort = try await ProxyFixture.closedPort()
+        let trustedPort = try ProxyFixture.closedPort()
+        let untrustedPort = try ProxyFixture.closedPort()
         let server = try await Self.serve(
             """
             listeners:
@@ -54,7 +54,7 @@ struct HTTPProxyProtocolTests {
     func send() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let backend = try await FirstLineBackend.start(group: group)
-        let port = try await ProxyFixture.closedPort()
+        let port = try ProxyFixture.closedPort()
         let server = try await Self.serve(
             """
             listeners:

@@ -29,7 +29,7 @@ struct HealthScenarioTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         var backends: [DemoBackend] = []
         for i in 1...3 { backends.append(try await DemoBackend.start(name: "b\(i)", group: group)) }
-        let port = try await ProxyFixture.closedPort()
+        let port = try ProxyFixture.closedPort()
         let yaml = """
             listeners:
               - { name: front, address: 127.0.0.1, port: \(port) }
@@ -110,7 +110,7 @@ struct HealthScenarioTests {
         let b2 = try await DemoBackend.start(name: "b2", group: group)
         b1.health.status = 500
         b2.health.status = 500
-        let port = try await ProxyFixture.closedPort()
+        let port = try ProxyFixture.closedPort()
         let yaml = """
             listeners:
               - { name: front, address: 127.0.0.1, port: \(port), default_cluster: app }

@@ -20,7 +20,7 @@ struct ProxyIntegrationTests {
 
     @Test("A refused backend is retried elsewhere: the client sees no error")
     func retryOnRefused() async throws {
-        let dead = try await ProxyFixture.closedPort()
+        let dead = try ProxyFixture.closedPort()
         let fixture = try await ProxyFixture.start(
             backends: 2,
             extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)]
@@ -34,7 +34,7 @@ struct ProxyIntegrationTests {
 
     @Test("No backend available: 503 with Retry-After, at once")
     func allDown() async throws {
-        let dead = try await ProxyFixture.closedPort()
+        let dead = try ProxyFixture.closedPort()
         let fixture = try await ProxyFixture.start(backends: 0, extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)])
         defer { Task { await fixture.stop() } }
         fixture.proxy.cluster.markDown(0)
@@ -46,7 +46,7 @@ struct ProxyIntegrationTests {
 
     @Test("All backends down with panic routing on: a fast 503, not a 502")
     func panicAllDown() async throws {
-        let dead = try await ProxyFixture.closedPort()
+        let dead = try ProxyFixture.closedPort()
         let fixture = try await ProxyFixture.start(
             backends: 0,
             extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)]
@@ -62,7 +62,7 @@ struct ProxyIntegrationTests {
 
     @Test("Every attempt refused: 502 after the retries")
     func badGateway() async throws {
-        let dead = try await ProxyFixture.closedPort()
+        let dead = try ProxyFixture.closedPort()
         let fixture = try await ProxyFixture.start(backends: 0, extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)])
         defer { Task { await fixture.stop() } }
         let result = try await curl([fixture.url + "/"])

@@ -8,7 +8,7 @@ struct ProxyMetricsTests {
     @Test("Responses by backend and class, the proxy's own answers, retries, rejected requests and cluster events are counted")
     func counted() async throws {
         let metrics = TestMetrics()
-        let refused = BackendAddress(host: "127.0.0.1", port: try await ProxyFixture.closedPort())
+        let refused = BackendAddress(host: "127.0.0.1", port: try ProxyFixture.closedPort())
         let fixture = try await ProxyFixture.start(
             backends: 1,
             extraAddresses: [refused],

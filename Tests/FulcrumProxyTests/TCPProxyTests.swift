@@ -14,6 +14,7 @@ struct TCPFixture {
 
     static func start(
         backends count: Int = 3,
+        leadingAddresses: [BackendAddress] = [],
         extraAddresses: [BackendAddress] = [],
         algorithm: BalancingAlgorithm = .roundRobin,
         options: ProxyOptions = ProxyOptions(),
@@ -28,7 +29,7 @@ struct TCPFixture {
         var settings = ClusterSettings(algorithm: algorithm)
         settings.panicThresholdPercent = 0
         settings.outlierDetection.consecutiveGatewayFailures = 0
-        let addresses = backends.map { BackendAddress(host: "127.0.0.1", port: $0.port) } + extraAddresses
+        let addresses = leadingAddresses + backends.map { BackendAddress(host: "127.0.0.1", port: $0.port) } + extraAddresses
         let cluster = try Cluster(name: "tcp", backends: try addresses.map { try Backend(address: $0) }, settings: settings)
         let proxy = try await TCPProxyServer.start(
             host: "127.0.0.1",
@@ -85,7 +86,7 @@ struct TCPProxyTests {
 
     @Test("A refused backend is skipped: every connection still reaches a live one")
     func refusedBackend() async throws {
-        let dead = try await ProxyFixture.closedPort()
+        let dead = try ProxyFixture.closedPort()
         let fixture = try await TCPFixture.start(backends: 1, extraAddresses: [BackendAddress(host: "127.0.0.1", port: dead)])
         defer { Task { await fixture.stop() } }
         for _ in 0..<6 {
@@ -280,14 +281,15 @@ struct TCPConnectTests {
         let blackhole = try Blackhole()
         var options = ProxyOptions()
         options.connectTimeout = .milliseconds(300)
+        // `first` tries the blackhole, listed first, for every connection,
+        // whichever relay thread accepts it.
         let fixture = try await TCPFixture.start(
             backends: 1,
-            extraAddresses: [BackendAddress(host: "127.0.0.1", port: blackhole.port)],
+            leadingAddresses: [BackendAddress(host: "127.0.0.1", port: blackhole.port)],
+            algorithm: .first,
             options: options
         )
         defer { Task { await fixture.stop() } }
-        // Round robin: the first connection goes to tcp-1, the second to the blackhole.
-        _ = try rawExchange(port: fixture.proxy.port, bytes: [], halfClose: true)
         let start = ContinuousClock.now
         let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("hi\n".utf8), halfClose: true)
         let elapsed = ContinuousClock.now - start

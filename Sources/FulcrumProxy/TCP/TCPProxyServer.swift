@@ -1,25 +1,44 @@
+import CFulcrumLinux
 import FulcrumCore
 import Logging
 import NIOCore
-import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An L4 listener that relays each TCP connection to a backend picked from
 /// the cluster: least-connections counts open connections, `ip-hash` and
 /// `hash` use the client address (and port with `hash_key: ip_port`), and
 /// behind another balancer the client is the one its PROXY header names.
+///
+/// The relay runs on ``RelayLoop``s, one thread each, straight on epoll
+/// rather than on NIO channels: see that type for why.
 public final class TCPProxyServer: Sendable {
-    public let channel: any Channel
     public let cluster: Cluster
-
     /// The port it listens on (useful when started on port 0).
-    public var port: Int { channel.localAddress?.port ?? 0 }
+    public let port: Int
 
-    private init(channel: any Channel, cluster: Cluster) {
-        self.channel = channel
-        self.cluster = cluster
+    private let loops: [RelayLoop]
+    private let state: Mutex<StopState>
+
+    private struct StopState {
+        var listenFD: Int32
+        var stillAccepting: Int
+        var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// Starts listening on `host:port` (port 0 picks a free one).
+    private init(cluster: Cluster, port: Int, listenFD: Int32, loops: [RelayLoop]) {
+        self.cluster = cluster
+        self.port = port
+        self.loops = loops
+        state = Mutex(StopState(listenFD: listenFD, stillAccepting: loops.count))
+    }
+
+    /// Starts listening on `host:port` (port 0 picks a free one), relaying
+    /// on as many threads as `group` has event loops (which the CLI sizes to
+    /// the CPUs the process may use).
     public static func start(
         host: String,
         port: Int,
@@ -29,44 +48,115 @@ public final class TCPProxyServer: Sendable {
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPProxyServer {
-        let loops = PerLoop(group: group) { loopNumber, loop in
-            TCPLoopState(cluster: cluster, loop: loop, loopNumber: loopNumber, connectTimeout: options.connectTimeout)
-        }
-        let addresses = BackendSocketAddresses(cluster)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // Options set here, synchronously, rather than with
-                    // childChannelOption: the bootstrap applies those through
-                    // a chain of futures per accepted connection.
-                    try TCPConnectionHandler.setRelayOptions(channel)
-                    let pipeline = channel.pipeline.syncOperations
-                    if let trusted = settings.proxyProtocolTrusted {
-                        try pipeline.addHandler(
-                            ProxyProtocolDecoder(trusted: trusted, headerTimeout: settings.proxyHeaderTimeout, logger: logger)
-                        )
+        let threads = max(1, group.makeIterator().reduce(0) { count, _ in count + 1 })
+        let (listenFD, boundPort) = try listen(host: host, port: port)
+        let configuration = RelayLoop.Configuration(
+            cluster: cluster,
+            addresses: resolve(cluster, logger: logger),
+            options: options,
+            settings: settings,
+            logger: logger
+        )
+        let box = StateBox()
+        var loops: [RelayLoop] = []
+        do {
+            for number in 0..<threads {
+                loops.append(
+                    try RelayLoop(listenFD: listenFD, exclusive: threads > 1, loopNumber: number, configuration: configuration) {
+                        box.server?.loopStoppedAccepting()
                     }
-                    try pipeline.addHandler(
-                        TCPConnectionHandler(
-                            cluster: cluster,
-                            loop: loops.box(for: channel.eventLoop).value,
-                            addresses: addresses,
-                            options: options,
-                            settings: settings,
-                            logger: logger
-                        )
-                    )
-                }
+                )
             }
-            .bind(host: host, port: port)
-            .get()
-        return TCPProxyServer(channel: channel, cluster: cluster)
+        } catch {
+            close(listenFD)
+            throw error
+        }
+        let server = TCPProxyServer(
+            cluster: cluster,
+            port: boundPort,
+            listenFD: listenFD,
+            loops: loops
+        )
+        box.server = server
+        for (number, loop) in loops.enumerated() {
+            do {
+                try loop.start(name: "fulcrum-l4-\(number)")
+            } catch {
+                await server.stop()
+                throw error
+            }
+        }
+        return server
     }
 
-    /// Stops accepting new connections; open ones continue.
+    /// Stops accepting new connections and releases the port; open ones
+    /// continue until they end.
     public func stop() async {
-        try? await channel.close()
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if state.listenFD < 0 { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if done {
+                continuation.resume()
+            } else {
+                for loop in loops { loop.wake() }
+            }
+        }
+    }
+
+    /// Called by each loop once it has stopped accepting; the last one
+    /// closes the listening socket, which no loop reads any more.
+    private func loopStoppedAccepting() {
+        let waiting: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.stillAccepting -= 1
+            guard state.stillAccepting == 0, state.listenFD >= 0 else { return [] }
+            close(state.listenFD)
+            state.listenFD = -1
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// The loops are built before the server that owns them; they reach it
+    /// through this box, set once before any loop runs.
+    private final class StateBox: @unchecked Sendable {
+        weak var server: TCPProxyServer?
+    }
+
+    private static func listen(host: String, port: Int) throws -> (Int32, Int) {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let fd = socket(address.protocol.rawValue, SocketCalls.streamNonBlocking, 0)
+        guard fd >= 0 else { throw SocketCallError("socket") }
+        do {
+            guard SocketCalls.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1) else { throw SocketCallError("setsockopt(SO_REUSEADDR)") }
+            // Accepted sockets inherit TCP_NODELAY from the listener.
+            guard SocketCalls.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) else {
+                throw SocketCallError("setsockopt(TCP_NODELAY)")
+            }
+            guard address.withSockAddr({ bind(fd, $0, socklen_t($1)) }) == 0 else { throw SocketCallError("bind \(host):\(port)") }
+            guard Glibc.listen(fd, 1024) == 0 else { throw SocketCallError("listen") }
+            guard let bound = SocketCalls.localEndpoint(fd) else { throw SocketCallError("getsockname") }
+            return (fd, Int(bound.port))
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Backend addresses, looked up once here as HAProxy does by default:
+    /// a name that does not resolve fails each connect to that backend
+    /// (and so its passive health) rather than the listener.
+    private static func resolve(_ cluster: Cluster, logger: Logger) -> [SocketAddress?] {
+        cluster.backends.map { backend in
+            do {
+                return try SocketAddress.makeAddressResolvingHost(backend.address.host, port: backend.address.port)
+            } catch {
+                logger.warning("backend address does not resolve", metadata: ["backend": "\(backend.id)", "error": "\(error)"])
+                return nil
+            }
+        }
     }
 }

@@ -59,14 +59,28 @@ struct ProxyFixture {
         try? await group.shutdownGracefully()
     }
 
-    /// A loopback port with nothing listening on it.
-    static func closedPort() async throws -> Int {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        try await group.shutdownGracefully()
-        return port
+    /// A loopback port with nothing listening on it, below the kernel's
+    /// ephemeral range: a port from that range (what binding port 0 gives)
+    /// can be taken as the local port of any outgoing connection, made by a
+    /// test running alongside, between this call and the caller's bind.
+    static func closedPort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .map { $0.split(whereSeparator: \.isWhitespace).compactMap { Int($0) } } ?? []
+        let ephemeralStart = range.first ?? 32768
+        for _ in 0..<100 {
+            let port = Int.random(in: 10_000..<max(10_001, ephemeralStart))
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if bound == 0 { return port }
+        }
+        throw CancellationError()
     }
 }
 

@@ -1,0 +1,83 @@
+import CFulcrumLinux
+import FulcrumCore
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failed system call, as logs and startup errors show it:
+/// `bind: Address already in use (errno 98)`.
+struct SocketCallError: Error, CustomStringConvertible {
+    let call: String
+    let code: Int32
+
+    init(_ call: String, _ code: Int32 = errno) {
+        self.call = call
+        self.code = code
+    }
+
+    var description: String { "\(call): \(String(cString: strerror(code))) (errno \(code))" }
+}
+
+/// The calls the relay makes on its sockets, with the constants Glibc
+/// imports as enums already converted.
+enum SocketCalls {
+    static let streamNonBlocking = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    static let noSignal = Int32(MSG_NOSIGNAL)
+
+    /// The nanoseconds of CLOCK_MONOTONIC, the clock ``SystemClock`` reads.
+    static func monotonicNow() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
+    static func setInt(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Bool {
+        var value = value
+        return setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0
+    }
+
+    /// The error a non-blocking connect ended with (0 when it succeeded).
+    static func pendingError(_ fd: Int32) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 else { return errno }
+        return value
+    }
+
+    /// The socket's local address (where a client's connection arrived).
+    static func localEndpoint(_ fd: Int32) -> ProxyEndpoint? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return result == 0 ? ProxyEndpoint(storage) : nil
+    }
+}
+
+extension ProxyEndpoint {
+    /// An IPv4 or IPv6 socket address; nil for other families.
+    init?(_ storage: sockaddr_storage) {
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            let address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in.self) }
+            self.init(
+                address: ClientAddress(ipv4: UInt32(bigEndian: address.sin_addr.s_addr)),
+                port: UInt16(bigEndian: address.sin_port)
+            )
+        case AF_INET6:
+            let address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in6.self) }
+            let (high, low) = withUnsafeBytes(of: address.sin6_addr) { bytes in
+                (
+                    bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
+                    bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                )
+            }
+            self.init(address: ClientAddress(ipv6High: high, low: low), port: UInt16(bigEndian: address.sin6_port))
+        default:
+            return nil
+        }
+    }
+}
