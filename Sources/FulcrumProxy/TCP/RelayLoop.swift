@@ -41,6 +41,7 @@ final class RelayLoop: @unchecked Sendable {
 
     private let config: Configuration
     private let listenFD: Int32
+    private let listenEvents: UInt32
     private let epfd: Int32
     private let wakeFD: Int32
     private let stoppedAccepting: @Sendable () -> Void
@@ -57,6 +58,12 @@ final class RelayLoop: @unchecked Sendable {
     private var nextToken: UInt32 = 0
     private var deadlines = RelayDeadlines()
     private var accepting = true
+    /// Set while the listener is out of the epoll set because accept ran
+    /// out of descriptors or memory: level-triggered, it would otherwise
+    /// wake the loop at once, forever. CLOCK_MONOTONIC nanoseconds.
+    private var acceptPausedUntil: UInt64?
+    private var lastAcceptWarning: UInt64 = 0
+    private static let acceptPause: UInt64 = 100_000_000
     private var now: UInt64
     private let scratch: UnsafeMutableRawBufferPointer
     private let readyEvents: UnsafeMutablePointer<UInt32>
@@ -89,7 +96,7 @@ final class RelayLoop: @unchecked Sendable {
         }
         // Level-triggered: one accept per wake-up, never an accept that
         // finds nothing. EPOLLEXCLUSIVE wakes one of several loops.
-        let listenEvents = cfulcrum_EPOLLIN | (exclusive ? cfulcrum_EPOLLEXCLUSIVE : 0)
+        listenEvents = cfulcrum_EPOLLIN | (exclusive ? cfulcrum_EPOLLEXCLUSIVE : 0)
         guard cfulcrum_epoll_add(epfd, listenFD, listenEvents, Self.listenerTag) == 0,
             cfulcrum_epoll_add(epfd, wakeFD, cfulcrum_EPOLLIN, Self.wakeTag) == 0
         else {
@@ -141,6 +148,7 @@ final class RelayLoop: @unchecked Sendable {
                 }
             }
             fireDeadlines()
+            resumeAccepting()
         }
         close(wakeFD)
         close(epfd)
@@ -150,10 +158,10 @@ final class RelayLoop: @unchecked Sendable {
     }
 
     private func timeoutMilliseconds() -> Int32 {
-        guard let first = deadlines.first else { return -1 }
+        guard let next = [deadlines.first?.at, acceptPausedUntil].compactMap({ $0 }).min() else { return -1 }
         let current = SocketCalls.monotonicNow()
-        guard first.at > current else { return 0 }
-        return Int32(min((first.at - current + 999_999) / 1_000_000, 60_000))
+        guard next > current else { return 0 }
+        return Int32(min((next - current + 999_999) / 1_000_000, 60_000))
     }
 
     private func stopAccepting() {
@@ -161,8 +169,30 @@ final class RelayLoop: @unchecked Sendable {
         _ = read(wakeFD, &value, 8)
         guard accepting else { return }
         accepting = false
-        _ = cfulcrum_epoll_del(epfd, listenFD)
+        if acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
+        acceptPausedUntil = nil
         stoppedAccepting()
+    }
+
+    /// Out of descriptors or memory: stop accepting for 100 ms. The
+    /// level-triggered listener would otherwise wake the loop at once,
+    /// forever, while connections wait in its queue.
+    private func pauseAccepting(_ error: SocketCallError) {
+        if accepting && acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
+        acceptPausedUntil = now &+ Self.acceptPause
+        if now &- lastAcceptWarning >= 1_000_000_000 {
+            lastAcceptWarning = now
+            config.logger.warning(
+                "accept failed; not accepting for 100 ms",
+                metadata: ["error": "\(error)", "open_connections": "\(open)"]
+            )
+        }
+    }
+
+    private func resumeAccepting() {
+        guard let until = acceptPausedUntil, now >= until else { return }
+        acceptPausedUntil = nil
+        if accepting { _ = cfulcrum_epoll_add(epfd, listenFD, listenEvents, Self.listenerTag) }
     }
 
     // MARK: - Accepting
@@ -176,8 +206,13 @@ final class RelayLoop: @unchecked Sendable {
         }
         guard fd >= 0 else {
             let code = errno
-            if code != EAGAIN && code != EWOULDBLOCK && code != EINTR && code != ECONNABORTED {
-                config.logger.warning("accept failed", metadata: ["error": "\(SocketCallError("accept4", code))"])
+            switch code {
+            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO:
+                break
+            default:
+                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays
+                // queued; try again shortly rather than spin.
+                pauseAccepting(SocketCallError("accept4", code))
             }
             return
         }
@@ -364,7 +399,13 @@ final class RelayLoop: @unchecked Sendable {
         }
         let fd = socket(address.protocol.rawValue, SocketCalls.streamNonBlocking, 0)
         guard fd >= 0 else {
-            connectFailed(relay, reason: ConnectionErrorText.describe(errno: errno))
+            // Out of descriptors here is this process's trouble, not the
+            // backend's: no outcome is recorded and no other backend tried.
+            let error = SocketCallError("socket", errno)
+            config.cluster.backends[index].load.finish(at: Instant(nanoseconds: now))
+            relay.loadOpen = false
+            closeRelay(relay)
+            pauseAccepting(error)
             return
         }
         // The relay writes what it reads when it reads it; Nagle would hold

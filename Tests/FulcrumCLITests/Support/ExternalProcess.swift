@@ -24,6 +24,16 @@ final class ExternalProcess: @unchecked Sendable {
     /// watches each child through an inherited descriptor, and a daemon such
     /// as dnsmasq closes every descriptor above 2 at start, which made
     /// Foundation block in `wait4` for it and stop reaping every other child.
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later),
+    /// which Swift's Glibc module does not export.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(
+            symbol,
+            to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self
+        )
+    }()
+
     init(_ executable: String, _ arguments: [String]) throws {
         name = (executable as NSString).lastPathComponent
         var fds: [Int32] = [0, 0]
@@ -39,6 +49,10 @@ final class ExternalProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         posix_spawn_file_actions_addclose(&actions, fds[0])
         posix_spawn_file_actions_addclose(&actions, fds[1])
+        // Nothing else: other tests' sockets and pipes, open in this process
+        // without close-on-exec, would otherwise live on in the child
+        // (holding ports, and counting against its descriptor limit).
+        Self.addCloseFrom?(&actions, 3)
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
         var child: pid_t = 0
