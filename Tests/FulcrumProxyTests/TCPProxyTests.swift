@@ -244,18 +244,7 @@ final class Blackhole {
     private var fds: [Int32] = []
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(listener, pointer, length)
-                return getsockname(listener, pointer, &length)
-            }
-        }
-        listen(listener, 0)
+        let (listener, address) = listenOnLoopback(backlog: 0)
         port = Int(UInt16(bigEndian: address.sin_port))
         fds.append(listener)
         // Fill the queue (backlog 0 holds one) with connects that are never accepted.
@@ -297,6 +286,19 @@ struct TCPConnectTests {
         #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(3), "took \(elapsed)")
     }
 
+    @Test("A backend that answers and then resets: the answer still reaches the client")
+    func answerThenReset() async throws {
+        let backend = try AnswerThenReset(answer: "answer\n")
+        let fixture = try await TCPFixture.start(
+            backends: 0,
+            leadingAddresses: [BackendAddress(host: "127.0.0.1", port: backend.port)]
+        )
+        defer { Task { await fixture.stop() } }
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: Array("hi\n".utf8))
+        backend.join()
+        #expect(answer == "answer\n")
+    }
+
     @Test("least-connections sends a new connection to the backend with the fewest open ones")
     func leastConnections() async throws {
         let fixture = try await TCPFixture.start(algorithm: .leastConnections)
@@ -332,4 +334,58 @@ func rawExchangeBytes(port: Int, bytes: [UInt8]) throws -> [UInt8] {
     }
     writer.start()
     return receiveAll(fd)
+}
+
+/// A backend on a thread of its own that reads one line, answers, and closes
+/// with a reset (SO_LINGER 0), so the proxy sees the answer and the reset in
+/// one event.
+final class AnswerThenReset: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+    private let done = DispatchSemaphore(value: 0)
+
+    init(answer: String) throws {
+        let (listener, address) = listenOnLoopback(backlog: 4)
+        self.listener = listener
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let done = done
+        Thread {
+            defer { done.signal() }
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            while recv(fd, &byte, 1, 0) == 1 {
+                line.append(byte)
+                if byte == 0x0A { break }
+            }
+            sendAll(fd, Array(answer.utf8))
+            var reset = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            close(fd)
+        }.start()
+    }
+
+    /// Waits until the answer was sent and the connection reset.
+    func join() {
+        done.wait()
+        close(listener)
+    }
+}
+
+/// A blocking socket listening on 127.0.0.1 and a free port, and its address.
+func listenOnLoopback(backlog: Int32) -> (Int32, sockaddr_in) {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(listener, pointer, length)
+            return getsockname(listener, pointer, &length)
+        }
+    }
+    listen(listener, backlog)
+    return (listener, address)
 }

@@ -34,4 +34,7 @@ int cfulcrum_eventfd(void);
 /// accept4(..., SOCK_NONBLOCK | SOCK_CLOEXEC).
 int cfulcrum_accept(int fd, struct sockaddr *address, socklen_t *length);
 
+/// Names the calling thread (at most 15 bytes are kept), for top -H and perf.
+void cfulcrum_name_thread(const char *name);
+
 #endif

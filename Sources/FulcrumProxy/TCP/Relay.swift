@@ -37,11 +37,22 @@ final class Relay {
         var pendingCount: Int { pending.count - pendingStart }
 
         mutating func keep(_ bytes: UnsafeRawBufferPointer) {
-            if isDrained {
-                pending.removeAll(keepingCapacity: pending.capacity <= 64 * 1024)
-                pendingStart = 0
-            }
+            if isDrained { drop() }
             pending.append(contentsOf: bytes)
+        }
+
+        /// The destination is gone: nothing more is read for it or sent.
+        mutating func abandon() {
+            drop()
+            ended = true
+            shutDown = true
+        }
+
+        /// Forgets what is pending, and its memory: a relay that is not
+        /// held up holds no buffer.
+        mutating func drop() {
+            pending = []
+            pendingStart = 0
         }
     }
 
@@ -72,6 +83,11 @@ final class Relay {
     /// The deadline of this relay's entry in the loop's heap (`.max`: none).
     var armed: UInt64 = .max
     var closedForIdleness = false
+    /// The socket reset or refused a send: nothing more is sent to it.
+    var clientBroken = false
+    var backendBroken = false
+    /// Waiting in the loop's list of relays to pump again.
+    var queued = false
 
     init(slot: Int, clientFD: Int32, clientToken: UInt32, client: ProxyEndpoint?, phase: Phase, now: UInt64) {
         self.slot = slot

@@ -15,6 +15,16 @@ struct RelayDeadlines {
     private var heap: [Entry] = []
 
     var first: Entry? { heap.first }
+    var count: Int { heap.count }
+
+    /// Keeps only the entries `isCurrent` accepts. Entries of closed relays
+    /// otherwise stay until they come due, which with a 1 h idle timeout is
+    /// an hour of every connection that outlived its connect deadline.
+    mutating func compact(_ isCurrent: (Entry) -> Bool) {
+        heap.removeAll { !isCurrent($0) }
+        // A sorted array is a valid min-heap.
+        heap.sort { $0.at < $1.at }
+    }
 
     mutating func push(_ entry: Entry) {
         heap.append(entry)

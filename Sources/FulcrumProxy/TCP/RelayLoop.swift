@@ -40,11 +40,11 @@ final class RelayLoop: @unchecked Sendable {
     private static let maxEvents: Int32 = 256
 
     private let config: Configuration
+    private let listener: ListenerControl
     private let listenFD: Int32
     private let listenEvents: UInt32
     private let epfd: Int32
     private let wakeFD: Int32
-    private let stoppedAccepting: @Sendable () -> Void
     private let connectTimeout: UInt64
     private let idleTimeout: UInt64
     private let headerTimeout: UInt64
@@ -69,18 +69,19 @@ final class RelayLoop: @unchecked Sendable {
     private let readyEvents: UnsafeMutablePointer<UInt32>
     private let readyData: UnsafeMutablePointer<UInt64>
 
-    /// A loop accepting from `listenFD`; `stoppedAccepting` runs on the loop
-    /// once it has taken the listener out of its epoll set after ``wake()``.
-    init(
-        listenFD: Int32,
-        exclusive: Bool,
-        loopNumber: Int,
-        configuration: Configuration,
-        stoppedAccepting: @escaping @Sendable () -> Void
-    ) throws {
+    /// Relays that read their full share in one go and still have input:
+    /// they go again after the other events, so one bulk transfer cannot
+    /// hold up every other connection, accept and deadline of the loop.
+    private var again: [Relay] = []
+    /// Reads of 64 KiB one direction may make per turn (1 MiB).
+    private static let readsPerTurn = 16
+
+    /// A loop accepting from `listener`'s socket; it tells `listener` once it
+    /// has taken that socket out of its epoll set after ``wake()``.
+    init(listener: ListenerControl, exclusive: Bool, loopNumber: Int, configuration: Configuration) throws {
         config = configuration
-        self.listenFD = listenFD
-        self.stoppedAccepting = stoppedAccepting
+        self.listener = listener
+        listenFD = listener.fd
         connectTimeout = UInt64(max(configuration.options.connectTimeout.nanoseconds, 0))
         idleTimeout = UInt64(max(configuration.settings.idleTimeout.nanoseconds, 0))
         headerTimeout = UInt64(max(configuration.settings.proxyHeaderTimeout.nanoseconds, 0))
@@ -110,34 +111,57 @@ final class RelayLoop: @unchecked Sendable {
         readyData = .allocate(capacity: Int(Self.maxEvents))
     }
 
+    deinit {
+        close(wakeFD)
+        close(epfd)
+        scratch.deallocate()
+        readyEvents.deallocate()
+        readyData.deallocate()
+    }
+
     /// Asks the loop to stop accepting; it ends once its relays have closed.
+    /// The eventfd stays open until the loop is freed, so a late call never
+    /// writes into a descriptor reused by a connection.
     func wake() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
 
-    /// Runs on a thread of its own until stopped and idle.
+    /// Runs on a thread of its own, named `name`, until stopped and idle.
     func start(name: String) throws {
         var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
+        let context = Unmanaged.passRetained(Started(loop: self, name: name)).toOpaque()
         let result = pthread_create(&thread, nil, { context in
-            Unmanaged<RelayLoop>.fromOpaque(context!).takeRetainedValue().run()
+            let started = Unmanaged<Started>.fromOpaque(context!).takeRetainedValue()
+            cfulcrum_name_thread(started.name)
+            started.loop.run()
             return nil
         }, context)
         guard result == 0 else {
-            Unmanaged<RelayLoop>.fromOpaque(context).release()
+            Unmanaged<Started>.fromOpaque(context).release()
             throw SocketCallError("pthread_create", result)
         }
         pthread_detach(thread)
+    }
+
+    private final class Started {
+        let loop: RelayLoop
+        let name: String
+        init(loop: RelayLoop, name: String) {
+            self.loop = loop
+            self.name = name
+        }
     }
 
     private func run() {
         while accepting || open > 0 {
             let count = cfulcrum_epoll_wait(epfd, readyEvents, readyData, Self.maxEvents, timeoutMilliseconds())
             if count < 0 {
-                if errno == EINTR { continue }
-                config.logger.error("l4 relay loop stopped", metadata: ["error": "\(SocketCallError("epoll_wait"))"])
-                break
+                let code = errno
+                if code == EINTR { continue }
+                config.logger.error("l4 relay loop stopped", metadata: ["error": "\(SocketCallError("epoll_wait", code))"])
+                abandon()
+                return
             }
             now = SocketCalls.monotonicNow()
             for i in 0..<Int(count) {
@@ -147,17 +171,35 @@ final class RelayLoop: @unchecked Sendable {
                 case let data: dispatch(events: readyEvents[i], data: data)
                 }
             }
+            runAgain()
             fireDeadlines()
             resumeAccepting()
         }
-        close(wakeFD)
-        close(epfd)
-        scratch.deallocate()
-        readyEvents.deallocate()
-        readyData.deallocate()
+    }
+
+    /// After a failure of the loop itself: every relay closes (releasing its
+    /// backend's load) and the listener is let go.
+    private func abandon() {
+        for case let relay? in relays { closeRelay(relay) }
+        if accepting {
+            accepting = false
+            if acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
+            listener.loopStoppedAccepting()
+        }
+    }
+
+    private func runAgain() {
+        guard !again.isEmpty else { return }
+        let turn = again
+        again = []
+        for relay in turn {
+            relay.queued = false
+            if relays[relay.slot] === relay && relay.phase == .relaying { pump(relay) }
+        }
     }
 
     private func timeoutMilliseconds() -> Int32 {
+        if !again.isEmpty { return 0 }
         guard let next = [deadlines.first?.at, acceptPausedUntil].compactMap({ $0 }).min() else { return -1 }
         let current = SocketCalls.monotonicNow()
         guard next > current else { return 0 }
@@ -171,10 +213,10 @@ final class RelayLoop: @unchecked Sendable {
         accepting = false
         if acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
         acceptPausedUntil = nil
-        stoppedAccepting()
+        listener.loopStoppedAccepting()
     }
 
-    /// Out of descriptors or memory: stop accepting for 100 ms. The
+    /// Out of descriptors, memory or local ports: stop accepting for 100 ms. The
     /// level-triggered listener would otherwise wake the loop at once,
     /// forever, while connections wait in its queue.
     private func pauseAccepting(_ error: SocketCallError) {
@@ -183,7 +225,7 @@ final class RelayLoop: @unchecked Sendable {
         if now &- lastAcceptWarning >= 1_000_000_000 {
             lastAcceptWarning = now
             config.logger.warning(
-                "accept failed; not accepting for 100 ms",
+                "out of a local resource; not accepting for 100 ms",
                 metadata: ["error": "\(error)", "open_connections": "\(open)"]
             )
         }
@@ -227,8 +269,9 @@ final class RelayLoop: @unchecked Sendable {
         }
         let relay = makeRelay(fd: fd, client: peer, phase: config.settings.proxyProtocolTrusted == nil ? .connecting : .proxyHeader)
         guard cfulcrum_epoll_add(epfd, fd, Self.edgeEvents, Self.tag(relay.slot, relay.clientToken)) == 0 else {
-            config.logger.warning("closing client: cannot watch it", metadata: ["error": "\(SocketCallError("epoll_ctl"))"])
+            let error = SocketCallError("epoll_ctl", errno)
             closeRelay(relay)
+            pauseAccepting(error)
             return
         }
         if relay.phase == .proxyHeader {
@@ -277,11 +320,17 @@ final class RelayLoop: @unchecked Sendable {
 
     private func clientEvent(_ relay: Relay, _ events: UInt32) {
         if events & cfulcrum_EPOLLERR != 0 {
-            closeRelay(relay)
-            return
+            // Reset or failed. Before a backend is involved nothing is owed;
+            // while relaying, what the client sent before the reset still
+            // goes on, and nothing more can be sent to it.
+            guard relay.phase == .relaying else {
+                closeRelay(relay)
+                return
+            }
+            relay.clientBroken = true
         }
-        if events & (cfulcrum_EPOLLIN | cfulcrum_EPOLLHUP) != 0 { relay.fromClient.readable = true }
-        if events & (cfulcrum_EPOLLRDHUP | cfulcrum_EPOLLHUP) != 0 { relay.fromClient.sourceFinished = true }
+        if events & (cfulcrum_EPOLLIN | cfulcrum_EPOLLHUP | cfulcrum_EPOLLERR) != 0 { relay.fromClient.readable = true }
+        if events & (cfulcrum_EPOLLRDHUP | cfulcrum_EPOLLHUP | cfulcrum_EPOLLERR) != 0 { relay.fromClient.sourceFinished = true }
         switch relay.phase {
         case .proxyHeader: readProxyHeader(relay)
         case .connecting: readEarly(relay)
@@ -300,11 +349,13 @@ final class RelayLoop: @unchecked Sendable {
             connected(relay)
             guard relays[relay.slot] === relay else { return }
         } else if events & cfulcrum_EPOLLERR != 0 {
-            closeRelay(relay)
-            return
+            // A backend that answers and resets (say a 413 to an upload it
+            // will not read) has its answer queued here: it is read and
+            // passed on before the relay ends.
+            relay.backendBroken = true
         }
-        if events & (cfulcrum_EPOLLIN | cfulcrum_EPOLLHUP) != 0 { relay.fromBackend.readable = true }
-        if events & (cfulcrum_EPOLLRDHUP | cfulcrum_EPOLLHUP) != 0 { relay.fromBackend.sourceFinished = true }
+        if events & (cfulcrum_EPOLLIN | cfulcrum_EPOLLHUP | cfulcrum_EPOLLERR) != 0 { relay.fromBackend.readable = true }
+        if events & (cfulcrum_EPOLLRDHUP | cfulcrum_EPOLLHUP | cfulcrum_EPOLLERR) != 0 { relay.fromBackend.sourceFinished = true }
         pump(relay)
     }
 
@@ -399,34 +450,50 @@ final class RelayLoop: @unchecked Sendable {
         }
         let fd = socket(address.protocol.rawValue, SocketCalls.streamNonBlocking, 0)
         guard fd >= 0 else {
-            // Out of descriptors here is this process's trouble, not the
-            // backend's: no outcome is recorded and no other backend tried.
-            let error = SocketCallError("socket", errno)
-            config.cluster.backends[index].load.finish(at: Instant(nanoseconds: now))
-            relay.loadOpen = false
-            closeRelay(relay)
-            pauseAccepting(error)
+            localFailure(relay, SocketCallError("socket", errno))
             return
         }
         // The relay writes what it reads when it reads it; Nagle would hold
         // a second small write back for an ACK.
         _ = SocketCalls.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-        let connected = address.withSockAddr { Glibc.connect(fd, $0, socklen_t($1)) }
-        if connected != 0 && errno != EINPROGRESS {
-            let code = errno
+        let code = address.withSockAddr { Glibc.connect(fd, $0, socklen_t($1)) == 0 ? 0 : errno }
+        if code != 0 && code != EINPROGRESS {
             close(fd)
-            connectFailed(relay, reason: ConnectionErrorText.describe(errno: code))
+            if Self.isLocalShortage(code) {
+                localFailure(relay, SocketCallError("connect", code))
+            } else {
+                connectFailed(relay, reason: ConnectionErrorText.describe(errno: code))
+            }
+            return
+        }
+        let token = makeToken()
+        guard cfulcrum_epoll_add(epfd, fd, Self.edgeEvents, Self.tag(relay.slot, token)) == 0 else {
+            let error = SocketCallError("epoll_ctl", errno)
+            close(fd)
+            localFailure(relay, error)
             return
         }
         relay.backendFD = fd
-        relay.backendToken = makeToken()
-        guard cfulcrum_epoll_add(epfd, fd, Self.edgeEvents, Self.tag(relay.slot, relay.backendToken)) == 0 else {
-            connectFailed(relay, reason: "\(SocketCallError("epoll_ctl"))")
-            return
-        }
+        relay.backendToken = token
         relay.phase = .connecting
         relay.phaseDeadline = now &+ connectTimeout
         arm(relay)
+    }
+
+    /// Errors of this process or host, not of the backend: out of
+    /// descriptors, memory or local ports.
+    private static func isLocalShortage(_ code: Int32) -> Bool {
+        code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM || code == EADDRNOTAVAIL || code == ENOSPC
+    }
+
+    /// The backend connection could not even be attempted for want of a
+    /// local resource: the client is closed, no backend is blamed (which
+    /// under exhaustion would eject them all), and accepting pauses.
+    private func localFailure(_ relay: Relay, _ error: SocketCallError) {
+        config.cluster.backends[relay.backend].load.finish(at: Instant(nanoseconds: now))
+        relay.loadOpen = false
+        closeRelay(relay)
+        pauseAccepting(error)
     }
 
     /// Bytes a client sends while its backend is being dialled wait, up to
@@ -502,53 +569,83 @@ final class RelayLoop: @unchecked Sendable {
     // MARK: - Relaying
 
     /// Moves what can move in both directions, passes on half-closes, and
-    /// closes the relay once both directions have ended.
+    /// closes the relay once both directions are done.
     private func pump(_ relay: Relay) {
         var active = false
-        guard
-            transfer(&relay.fromClient, from: relay.clientFD, to: relay.backendFD, otherDone: relay.fromBackend.shutDown, active: &active),
-            transfer(&relay.fromBackend, from: relay.backendFD, to: relay.clientFD, otherDone: relay.fromClient.shutDown, active: &active)
-        else {
-            closeRelay(relay)
-            return
-        }
+        var more = false
+        transfer(
+            &relay.fromClient, from: relay.clientFD, to: relay.backendFD,
+            sourceBroken: &relay.clientBroken, destinationBroken: &relay.backendBroken,
+            otherDone: relay.fromBackend.shutDown, active: &active, more: &more
+        )
+        transfer(
+            &relay.fromBackend, from: relay.backendFD, to: relay.clientFD,
+            sourceBroken: &relay.backendBroken, destinationBroken: &relay.clientBroken,
+            otherDone: relay.fromClient.shutDown, active: &active, more: &more
+        )
         if active { relay.lastActivity = now }
-        if relay.fromClient.shutDown && relay.fromBackend.shutDown { closeRelay(relay) }
+        if relay.fromClient.shutDown && relay.fromBackend.shutDown {
+            closeRelay(relay)
+        } else if more && !relay.queued {
+            relay.queued = true
+            again.append(relay)
+        }
     }
 
     /// Writes what is pending, then reads and writes on while the source has
-    /// input and the destination takes it all; once the source has ended and
-    /// everything is written, shuts the destination's sending side (unless
-    /// the other direction is done too, when closing both sockets follows at
-    /// once and sends the FIN itself). Returns false on an error that ends
-    /// the relay.
+    /// input and the destination takes it all (up to `readsPerTurn` reads;
+    /// `more` says input is left); once the source has ended and everything
+    /// is written, shuts the destination's sending side, unless the other
+    /// direction is done too, when closing both sockets follows at once and
+    /// sends the FIN itself.
+    ///
+    /// A socket that failed (reset, or a send refused) is "broken": what is
+    /// queued from it is still read, nothing more is sent to it, and what
+    /// its direction still had for it is dropped.
     private func transfer(
         _ direction: inout Relay.Direction,
         from source: Int32,
         to destination: Int32,
+        sourceBroken: inout Bool,
+        destinationBroken: inout Bool,
         otherDone: Bool,
-        active: inout Bool
-    ) -> Bool {
+        active: inout Bool,
+        more: inout Bool
+    ) {
+        guard !direction.shutDown else { return }
+        if destinationBroken {
+            direction.abandon()
+            return
+        }
         if !direction.isDrained {
             let start = direction.pendingStart
-            let written = direction.pending.withUnsafeBytes { bytes in
-                send(destination, bytes.baseAddress! + start, bytes.count - start, SocketCalls.noSignal)
+            let sent = direction.pending.withUnsafeBytes { bytes in
+                Self.send(destination, bytes.baseAddress! + start, bytes.count - start)
             }
-            if written < 0 {
-                return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+            guard let written = sent else {
+                destinationBroken = true
+                direction.abandon()
+                return
             }
             direction.pendingStart += written
-            guard direction.isDrained else { return true }
+            guard direction.isDrained else { return }
+            direction.drop()
         }
+        var reads = 0
         while direction.readable && !direction.ended {
+            guard reads < Self.readsPerTurn else {
+                more = true
+                break
+            }
+            reads += 1
             let count = recv(source, scratch.baseAddress, scratch.count, 0)
             if count > 0 {
                 direction.bytes += count
                 active = true
-                var written = send(destination, scratch.baseAddress, count, SocketCalls.noSignal)
-                if written < 0 {
-                    guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return false }
-                    written = 0
+                guard let written = Self.send(destination, scratch.baseAddress!, count) else {
+                    destinationBroken = true
+                    direction.abandon()
+                    return
                 }
                 if count < scratch.count {
                     direction.readable = false
@@ -556,22 +653,41 @@ final class RelayLoop: @unchecked Sendable {
                 }
                 if written < count {
                     direction.keep(UnsafeRawBufferPointer(rebasing: scratch[written..<count]))
-                    return true
+                    return
                 }
             } else if count == 0 {
                 direction.ended = true
                 direction.readable = false
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                direction.readable = false
-            } else if errno != EINTR {
-                return false
+            } else {
+                let code = errno
+                if code == EAGAIN || code == EWOULDBLOCK {
+                    direction.readable = false
+                } else if code != EINTR {
+                    // A reset after the last byte: the input has ended.
+                    sourceBroken = true
+                    direction.ended = true
+                    direction.readable = false
+                }
             }
         }
-        if direction.ended && direction.isDrained && !direction.shutDown {
+        if direction.ended && direction.isDrained {
             direction.shutDown = true
-            if !otherDone { _ = shutdown(destination, Int32(SHUT_WR)) }
+            if !otherDone && !destinationBroken { _ = shutdown(destination, Int32(SHUT_WR)) }
         }
-        return true
+    }
+
+    /// Bytes `send` took (0 when the socket is full), or nil when the socket
+    /// refused them for good (reset, or shut by the peer).
+    private static func send(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
+        while true {
+            let written = Glibc.send(fd, bytes, count, SocketCalls.noSignal)
+            if written >= 0 { return written }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return 0
+            default: return nil
+            }
+        }
     }
 
     // MARK: - Closing
@@ -627,6 +743,12 @@ final class RelayLoop: @unchecked Sendable {
         guard due < relay.armed else { return }
         relay.armed = due
         deadlines.push(.init(at: due, slot: relay.slot, token: relay.clientToken))
+        if deadlines.count > 2 * open + 1024 {
+            deadlines.compact { entry in
+                guard entry.slot < relays.count, let relay = relays[entry.slot] else { return false }
+                return relay.clientToken == entry.token && relay.armed == entry.at
+            }
+        }
     }
 
     private func fireDeadlines() {

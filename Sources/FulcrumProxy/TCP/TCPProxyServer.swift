@@ -2,7 +2,6 @@ import CFulcrumLinux
 import FulcrumCore
 import Logging
 import NIOCore
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,20 +19,19 @@ public final class TCPProxyServer: Sendable {
     /// The port it listens on (useful when started on port 0).
     public let port: Int
 
+    private let listener: ListenerControl
     private let loops: [RelayLoop]
-    private let state: Mutex<StopState>
 
-    private struct StopState {
-        var listenFD: Int32
-        var stillAccepting: Int
-        var waiting: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private init(cluster: Cluster, port: Int, listenFD: Int32, loops: [RelayLoop]) {
+    private init(cluster: Cluster, port: Int, listener: ListenerControl, loops: [RelayLoop]) {
         self.cluster = cluster
         self.port = port
+        self.listener = listener
         self.loops = loops
-        state = Mutex(StopState(listenFD: listenFD, stillAccepting: loops.count))
+    }
+
+    /// A server dropped without ``stop()`` stops accepting all the same.
+    deinit {
+        if listener.requestStop() { for loop in loops { loop.wake() } }
     }
 
     /// Starts listening on `host:port` (port 0 picks a free one), relaying
@@ -50,6 +48,7 @@ public final class TCPProxyServer: Sendable {
     ) async throws -> TCPProxyServer {
         let threads = max(1, group.makeIterator().reduce(0) { count, _ in count + 1 })
         let (listenFD, boundPort) = try listen(host: host, port: port)
+        let listener = ListenerControl(fd: listenFD)
         let configuration = RelayLoop.Configuration(
             cluster: cluster,
             addresses: resolve(cluster, logger: logger),
@@ -57,73 +56,32 @@ public final class TCPProxyServer: Sendable {
             settings: settings,
             logger: logger
         )
-        let box = StateBox()
         var loops: [RelayLoop] = []
         do {
             for number in 0..<threads {
-                loops.append(
-                    try RelayLoop(listenFD: listenFD, exclusive: threads > 1, loopNumber: number, configuration: configuration) {
-                        box.server?.loopStoppedAccepting()
-                    }
-                )
+                loops.append(try RelayLoop(listener: listener, exclusive: threads > 1, loopNumber: number, configuration: configuration))
+            }
+            for (number, loop) in loops.enumerated() {
+                listener.loopStarting()
+                do {
+                    try loop.start(name: "fulcrum-l4-\(number)")
+                } catch {
+                    listener.loopStoppedAccepting()
+                    throw error
+                }
             }
         } catch {
-            close(listenFD)
+            await TCPProxyServer(cluster: cluster, port: boundPort, listener: listener, loops: loops).stop()
             throw error
         }
-        let server = TCPProxyServer(
-            cluster: cluster,
-            port: boundPort,
-            listenFD: listenFD,
-            loops: loops
-        )
-        box.server = server
-        for (number, loop) in loops.enumerated() {
-            do {
-                try loop.start(name: "fulcrum-l4-\(number)")
-            } catch {
-                await server.stop()
-                throw error
-            }
-        }
-        return server
+        return TCPProxyServer(cluster: cluster, port: boundPort, listener: listener, loops: loops)
     }
 
     /// Stops accepting new connections and releases the port; open ones
     /// continue until they end.
     public func stop() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state in
-                if state.listenFD < 0 { return true }
-                state.waiting.append(continuation)
-                return false
-            }
-            if done {
-                continuation.resume()
-            } else {
-                for loop in loops { loop.wake() }
-            }
-        }
-    }
-
-    /// Called by each loop once it has stopped accepting; the last one
-    /// closes the listening socket, which no loop reads any more.
-    private func loopStoppedAccepting() {
-        let waiting: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            state.stillAccepting -= 1
-            guard state.stillAccepting == 0, state.listenFD >= 0 else { return [] }
-            close(state.listenFD)
-            state.listenFD = -1
-            defer { state.waiting = [] }
-            return state.waiting
-        }
-        for continuation in waiting { continuation.resume() }
-    }
-
-    /// The loops are built before the server that owns them; they reach it
-    /// through this box, set once before any loop runs.
-    private final class StateBox: @unchecked Sendable {
-        weak var server: TCPProxyServer?
+        if listener.requestStop() { for loop in loops { loop.wake() } }
+        await listener.waitClosed()
     }
 
     private static func listen(host: String, port: Int) throws -> (Int32, Int) {

@@ -1,0 +1,74 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The listening socket an L4 listener's loops share, and its stop: each
+/// loop takes the socket out of its epoll set when woken, and the last one
+/// closes it, so no loop can accept on a descriptor number that has been
+/// closed and reused.
+final class ListenerControl: Sendable {
+    let fd: Int32
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Loops started and still accepting.
+        var accepting = 0
+        var stopRequested = false
+        var closed = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    init(fd: Int32) {
+        self.fd = fd
+    }
+
+    /// Counts a loop about to start.
+    func loopStarting() {
+        state.withLock { $0.accepting += 1 }
+    }
+
+    /// Called by each loop once it no longer accepts (or by the starter when
+    /// a loop's thread did not start).
+    func loopStoppedAccepting() {
+        let waiting = state.withLock { state in
+            state.accepting -= 1
+            return state.accepting == 0 ? closeLocked(&state) : []
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Marks the listener as stopping. Returns true to the first caller
+    /// while loops still accept: that caller wakes them. With no loop
+    /// accepting, the socket is closed here.
+    func requestStop() -> Bool {
+        let (wake, waiting) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            guard !state.stopRequested else { return (false, []) }
+            state.stopRequested = true
+            if state.accepting == 0 { return (false, closeLocked(&state)) }
+            return (true, [])
+        }
+        for continuation in waiting { continuation.resume() }
+        return wake
+    }
+
+    /// Returns once the listening socket is closed.
+    func waitClosed() async {
+        await withCheckedContinuation { continuation in
+            let closed = state.withLock { state in
+                if !state.closed { state.waiting.append(continuation) }
+                return state.closed
+            }
+            if closed { continuation.resume() }
+        }
+    }
+
+    private func closeLocked(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard !state.closed else { return [] }
+        state.closed = true
+        close(fd)
+        defer { state.waiting = [] }
+        return state.waiting
+    }
+}
