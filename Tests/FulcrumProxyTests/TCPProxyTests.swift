@@ -1,4 +1,5 @@
 import Foundation
+import FulcrumConfig
 import FulcrumCore
 import FulcrumProxy
 import Logging
@@ -388,4 +389,52 @@ func listenOnLoopback(backlog: Int32) -> (Int32, sockaddr_in) {
     }
     listen(listener, backlog)
     return (listener, address)
+}
+
+@Suite("TCP listener with active health checks", .serialized)
+struct TCPHealthTests {
+    @Test("A tcp check takes a dead backend out of a TCP listener's rotation: no connection is tried on it after DOWN")
+    func tcpCheckRemovesBackend() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let live = try await DemoTCPBackend.start(name: "tcp-1", group: group)
+        let doomed = try await DemoTCPBackend.start(name: "tcp-2", group: group)
+        let port = try ProxyFixture.closedPort()
+        let yaml = """
+            listeners:
+              - { name: raw, address: 127.0.0.1, port: \(port), protocol: tcp, default_cluster: db }
+            clusters:
+              db:
+                algorithm: round-robin
+                backends:
+                  - { name: b1, address: "127.0.0.1:\(live.port)" }
+                  - { name: b2, address: "127.0.0.1:\(doomed.port)" }
+                health_check: { type: tcp, interval: 100ms, timeout: 500ms }
+            """
+        let recorder = EventRecorder()
+        let server = try await FulcrumServer.start(
+            try ConfigLoader.parse(yaml: yaml, file: "test.yaml"),
+            group: group,
+            events: recorder.observer
+        )
+        defer {
+            Task {
+                await server.stop(drainTimeout: .zero)
+                await live.stop()
+                try? await group.shutdownGracefully()
+            }
+        }
+        for name in ["b1", "b2"] {
+            #expect(await recorder.first { $0.backend == name && $0.kind == .up } != nil)
+        }
+        await doomed.stop()
+        let down = await recorder.first { $0.backend == "b2" && $0.kind == .down }
+        #expect(down?.reason.hasPrefix("tcp check:") == true, "\(String(describing: down))")
+        let cluster = server.clusters[0].cluster
+        let picksAtDown = cluster.backends[1].load.pickCount
+        for _ in 0..<6 {
+            let answer = try rawExchange(port: port, bytes: Array("x\n".utf8), halfClose: true)
+            #expect(answer == "tcp-1\nx\nbye tcp-1\n")
+        }
+        #expect(cluster.backends[1].load.pickCount == picksAtDown)
+    }
 }
