@@ -12,11 +12,15 @@
 #   2. builds `fulcrum` in release mode (unless FULCRUM_BIN is given);
 #   3. starts three nginx backends on 127.0.0.1 answering `200 ok\n`;
 #   4. for Fulcrum, HAProxy and nginx in turn: starts the balancer in front of
-#      the three backends, measures RSS idle and with 1,000 idle keep-alive
-#      client connections, then for each connection count runs a 2 s wrk
-#      warm-up and a measured `wrk -t1 -cN -dDURATION --latency` run, and
-#      records req/s, p99 latency and the balancer's CPU time per request;
-#   5. prints one table (and writes it to bench/out/compare-DATE.md).
+#      the three backends and measures its RSS idle and with 1,000 idle
+#      keep-alive client connections;
+#   5. starts all three and, ROUNDS times, for each connection count and
+#      each balancer (the order rotating by round) runs a 2 s wrk warm-up and
+#      a measured `wrk -t1 -cN -dDURATION --latency` run, recording req/s,
+#      p99 latency and the balancer's CPU time per request; Fulcrum's ratio
+#      to each other balancer is taken per round, from measurements seconds
+#      apart, and the table shows medians;
+#   6. prints one table (and writes it to bench/out/compare-DATE.md).
 #
 # Pinning: with 2+ CPUs the balancer runs on CPU 0 (BALANCER_CPUS) and wrk,
 # the backends and the RSS client on CPU 1 (CLIENT_CPUS). With 1 CPU nothing
@@ -501,9 +505,9 @@ median() {
         }'
 }
 
-for (( round = 1; round <= ROUNDS; round++ )); do
-for bal in "${BALANCERS[@]}"; do
-    port="${BAL_PORT[$bal]}"
+# Starts BAL on its port and checks it answers; sets BAL_PID.
+start_checked() {
+    local bal="$1" port="${BAL_PORT[$1]}" status
     log "starting $bal on 127.0.0.1:$port"
     "start_$bal" "$port"
     PIDS+=("$BAL_PID")
@@ -512,67 +516,97 @@ for bal in "${BALANCERS[@]}"; do
         die "$bal did not start on 127.0.0.1:$port"
     fi
     sleep 0.5
-
     if [[ "$bal" == fulcrum && -z "$EVENT_LOOPS" ]]; then
-        # SwiftNIO names its event-loop threads NIO-ELT-…; count them.
         EVENT_LOOPS="$( { grep -l '^NIO-ELT' /proc/"$BAL_PID"/task/*/comm 2>/dev/null || true; } | wc -l)"
         if (( EVENT_LOOPS < 1 )); then
             EVENT_LOOPS="$("${PIN_BAL[@]}" nproc)"   # NIO's coreCount honours the affinity mask
         fi
         log "fulcrum runs $EVENT_LOOPS event loop(s); HAProxy nbthread and nginx worker_processes will match"
     fi
-
     status="$(probe "$port")"
     log "$bal: GET / -> ${status:-no answer}"
     [[ "$status" == *" 200"* ]] || log "warning: $bal did not answer 200 to a probe"
+}
 
-    # RSS with idle keep-alive connections (measured before the load runs,
-    # in the first round).
-    if (( round == 1 )); then
-        mapfile -t pids < <(proc_tree "$BAL_PID")
-        read -r idle held nconn < <(measure_rss "$port" "${pids[@]}" || echo "n/a n/a 0")
-        RSS_IDLE[$bal]="$idle"; RSS_HELD[$bal]="$held"; RSS_CONNS[$bal]="$nconn"
-        log "$bal: RSS idle ${idle} KiB, after $IDLE_CONNS keep-alive connections ${held} KiB ($nconn still open)"
-        sleep 1
-    fi
-
-    for conns in $CONNECTIONS; do
-        key="$bal:$conns"
-        out="$WORK/wrk-$bal-$conns.txt"
-        run_wrk "$port" "$conns" "$WARMUP" "$WORK/warmup.txt"          # warm-up, discarded
-        mapfile -t pids < <(proc_tree "$BAL_PID")
-        before="$(cpu_ticks "${pids[@]}")"
-        run_wrk "$port" "$conns" "$DURATION" "$out"
-        mapfile -t pids < <(proc_tree "$BAL_PID")
-        after="$(cpu_ticks "${pids[@]}")"
-
-        { echo "===== round $round, $bal, $conns connections"; cat "$out"; echo; } >>"$RAW_LOG"
-
-        REQS[$key]="$(awk '/requests in/ { print $1; exit }' "$out")"
-        RPS[$key]="$(awk '/^Requests\/sec:/ { print $2; exit }' "$out")"
-        P99[$key]="$(to_ms "$(awk '$1 == "99%" { print $2; exit }' "$out")")"
-        NON2XX[$key]="$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2; exit }' "$out")"
-        SOCKERR[$key]="$(sed -n 's/^ *Socket errors: *//p' "$out" | head -n 1)"
-        REQS[$key]="${REQS[$key]:-0}"
-        RPS[$key]="${RPS[$key]:-n/a}"
-        nreq="${REQS[$key]}"
-        if [[ "$nreq" =~ ^[0-9]+$ ]] && (( nreq > 0 )); then
-            CPU_US[$key]="$(awk -v t=$(( after - before )) -v hz="$CLK_TCK" -v n="$nreq" \
-                'BEGIN { printf "%.2f", t / hz * 1e6 / n }')"
-        else
-            CPU_US[$key]="n/a"
-        fi
-        log "round $round, $bal c=$conns: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, ${CPU_US[$key]} µs CPU/req" \
-            "${NON2XX[$key]:+, NON-2XX ${NON2XX[$key]}}${SOCKERR[$key]:+, socket errors: ${SOCKERR[$key]}}"
-        ALL_RPS[$key]+="${RPS[$key]} "; ALL_P99[$key]+="${P99[$key]} "; ALL_CPU[$key]+="${CPU_US[$key]} "
-        [[ -n "${NON2XX[$key]}" ]] && ERRORS+=("round $round, $bal, $conns connections: Non-2xx ${NON2XX[$key]}")
-        [[ -n "${SOCKERR[$key]}" ]] && ERRORS+=("round $round, $bal, $conns connections: socket errors ${SOCKERR[$key]}")
-    done
-
+# 1. Memory, one balancer at a time, each freshly started.
+for bal in "${BALANCERS[@]}"; do
+    start_checked "$bal"
+    mapfile -t pids < <(proc_tree "$BAL_PID")
+    read -r idle held nconn < <(measure_rss "${BAL_PORT[$bal]}" "${pids[@]}" || echo "n/a n/a 0")
+    RSS_IDLE[$bal]="$idle"; RSS_HELD[$bal]="$held"; RSS_CONNS[$bal]="$nconn"
+    log "$bal: RSS idle ${idle} KiB, after $IDLE_CONNS keep-alive connections ${held} KiB ($nconn still open)"
     stop_pid "$BAL_PID"
     sleep 1
 done
+
+# 2. Load, with all three running (an idle balancer costs nothing) so that
+# the three measurements at one connection count follow each other within
+# a minute: the machine's speed drifts over minutes, and a ratio of two
+# figures taken far apart measures the drift. The order rotates by round.
+declare -A LOAD_PID
+for bal in "${BALANCERS[@]}"; do
+    start_checked "$bal"
+    LOAD_PID[$bal]="$BAL_PID"
 done
+declare -A ROUND_RPS ROUND_P99 ROUND_CPU
+for (( round = 1; round <= ROUNDS; round++ )); do
+    order=("${BALANCERS[@]:$(( (round - 1) % ${#BALANCERS[@]} ))}" "${BALANCERS[@]:0:$(( (round - 1) % ${#BALANCERS[@]} ))}")
+    for conns in $CONNECTIONS; do
+        for bal in "${order[@]}"; do
+            port="${BAL_PORT[$bal]}"
+            key="$bal:$conns"
+            out="$WORK/wrk-$bal-$conns.txt"
+            run_wrk "$port" "$conns" "$WARMUP" "$WORK/warmup.txt"          # warm-up, discarded
+            mapfile -t pids < <(proc_tree "${LOAD_PID[$bal]}")
+            before="$(cpu_ticks "${pids[@]}")"
+            run_wrk "$port" "$conns" "$DURATION" "$out"
+            mapfile -t pids < <(proc_tree "${LOAD_PID[$bal]}")
+            after="$(cpu_ticks "${pids[@]}")"
+
+            { echo "===== round $round, $bal, $conns connections"; cat "$out"; echo; } >>"$RAW_LOG"
+
+            REQS[$key]="$(awk '/requests in/ { print $1; exit }' "$out")"
+            RPS[$key]="$(awk '/^Requests\/sec:/ { print $2; exit }' "$out")"
+            P99[$key]="$(to_ms "$(awk '$1 == "99%" { print $2; exit }' "$out")")"
+            NON2XX[$key]="$(awk -F': *' '/Non-2xx or 3xx responses/ { print $2; exit }' "$out")"
+            SOCKERR[$key]="$(sed -n 's/^ *Socket errors: *//p' "$out" | head -n 1)"
+            REQS[$key]="${REQS[$key]:-0}"
+            RPS[$key]="${RPS[$key]:-n/a}"
+            nreq="${REQS[$key]}"
+            if [[ "$nreq" =~ ^[0-9]+$ ]] && (( nreq > 0 )); then
+                CPU_US[$key]="$(awk -v t=$(( after - before )) -v hz="$CLK_TCK" -v n="$nreq" \
+                    'BEGIN { printf "%.2f", t / hz * 1e6 / n }')"
+            else
+                CPU_US[$key]="n/a"
+            fi
+            log "round $round, $bal c=$conns: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, ${CPU_US[$key]} µs CPU/req" \
+                "${NON2XX[$key]:+, NON-2XX ${NON2XX[$key]}}${SOCKERR[$key]:+, socket errors: ${SOCKERR[$key]}}"
+            ALL_RPS[$key]+="${RPS[$key]} "; ALL_P99[$key]+="${P99[$key]} "; ALL_CPU[$key]+="${CPU_US[$key]} "
+            ROUND_RPS[$round:$key]="${RPS[$key]}"; ROUND_P99[$round:$key]="${P99[$key]}"; ROUND_CPU[$round:$key]="${CPU_US[$key]}"
+            [[ -n "${NON2XX[$key]}" ]] && ERRORS+=("round $round, $bal, $conns connections: Non-2xx ${NON2XX[$key]}")
+            [[ -n "${SOCKERR[$key]}" ]] && ERRORS+=("round $round, $bal, $conns connections: socket errors ${SOCKERR[$key]}")
+        done
+    done
+done
+for bal in "${BALANCERS[@]}"; do stop_pid "${LOAD_PID[$bal]}"; done
+
+# Fulcrum over X, per round (the two measured back to back), then the median.
+declare -A RATIO_RPS RATIO_CPU RATIO_P99
+for conns in $CONNECTIONS; do
+    for bal in "${BALANCERS[@]}"; do
+        [[ "$bal" == fulcrum ]] && continue
+        rr=(); rc=(); rp=()
+        for (( round = 1; round <= ROUNDS; round++ )); do
+            rr+=("$(ratio "${ROUND_RPS[$round:fulcrum:$conns]}" "${ROUND_RPS[$round:$bal:$conns]}" "%.3f")")
+            rc+=("$(ratio "${ROUND_CPU[$round:fulcrum:$conns]}" "${ROUND_CPU[$round:$bal:$conns]}" "%.3f")")
+            rp+=("$(ratio "${ROUND_P99[$round:fulcrum:$conns]}" "${ROUND_P99[$round:$bal:$conns]}" "%.3f")")
+        done
+        RATIO_RPS[$bal:$conns]="$(ratio "$(median "${rr[@]}")" 1 "%.3f")"
+        RATIO_CPU[$bal:$conns]="$(ratio "$(median "${rc[@]}")" 1)"
+        RATIO_P99[$bal:$conns]="$(ratio "$(median "${rp[@]}")" 1)"
+    done
+done
+
 for key in "${!ALL_RPS[@]}"; do
     # Word splitting is the point: each holds one figure per round.
     # shellcheck disable=SC2086
@@ -604,7 +638,8 @@ WRK_V="$(wrk -v 2>&1 | head -n 1 || true)"
     echo "- machine: $NCPU CPU(s), $(uname -sr); pinning: $PINNING"
     echo "- backends: 3 × nginx \`return 200 \"ok\\n\"\` on 127.0.0.1"
     echo
-    echo "F÷X columns are Fulcrum's figure divided by the row's balancer's (X) at the same connection count:"
+    echo "F÷X columns are Fulcrum's figure divided by the row's balancer's (X) at the same connection count,"
+    echo "taken per round (the two measured back to back, all balancers running) and then the median:"
     echo "F÷X req/s below 1 means Fulcrum serves fewer requests per second; F÷X CPU and F÷X p99 above 1"
     echo "mean Fulcrum spends more CPU per request / has a higher p99 latency."
     echo
@@ -612,15 +647,14 @@ WRK_V="$(wrk -v 2>&1 | head -n 1 || true)"
     echo "| conns | balancer |      req/s |   p99 ms |  CPU µs/req | F÷X req/s |  F÷X CPU |  F÷X p99 |"
     echo "|------:|:---------|-----------:|---------:|------------:|----------:|---------:|---------:|"
     for conns in $CONNECTIONS; do
-        fk="fulcrum:$conns"
         for bal in "${BALANCERS[@]}"; do
             k="$bal:$conns"
             if [[ "$bal" == fulcrum ]]; then
                 r1="-"; r2="-"; r3="-"
             else
-                r1="$(ratio "${RPS[$fk]}" "${RPS[$k]}" "%.3f")"
-                r2="$(ratio "${CPU_US[$fk]}" "${CPU_US[$k]}")"
-                r3="$(ratio "${P99[$fk]}" "${P99[$k]}")"
+                r1="${RATIO_RPS[$k]}"
+                r2="${RATIO_CPU[$k]}"
+                r3="${RATIO_P99[$k]}"
             fi
             printf '| %5s | %-8s | %10s | %8s | %11s | %9s | %8s | %8s |\n' \
                 "$conns" "$bal" "${RPS[$k]}" "${P99[$k]}" "${CPU_US[$k]}" "$r1" "$r2" "$r3"

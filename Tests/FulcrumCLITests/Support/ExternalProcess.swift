@@ -201,21 +201,26 @@ enum Peer {
     }
 
     /// A port that was free on 127.0.0.1 a moment ago, for peers that cannot
-    /// bind port 0 and report it (redis-server, dnsmasq, iperf3).
+    /// bind port 0 and report it (redis-server, dnsmasq, iperf3). It is
+    /// chosen below the kernel's ephemeral range: a port from that range can
+    /// become the local port of any outgoing connection (a test running
+    /// alongside opens many) before the peer binds it.
     static func freePort(udp: Bool = false) throws -> Int {
-        let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CLITestError("socket() failed") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+            .map { $0.split(whereSeparator: \.isWhitespace).compactMap { Int($0) } } ?? []
+        let ephemeralStart = range.first ?? 32768
+        for _ in 0..<100 {
+            let port = Int.random(in: 10_000..<max(10_001, ephemeralStart))
+            let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw CLITestError("socket() failed") }
+            defer { close(fd) }
+            var address = loopback(port: port)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
+            if bound == 0 { return port }
         }
-        guard bound == 0 else { throw CLITestError("bind to 127.0.0.1:0 failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw CLITestError("no free port on 127.0.0.1 below \(ephemeralStart) in 100 tries")
     }
 
     /// 127.0.0.1:`port` as a socket address.
