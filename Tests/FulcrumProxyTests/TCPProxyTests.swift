@@ -147,6 +147,41 @@ struct TCPProxyL4Tests {
         #expect(other.proxy.cluster.backends[0].load.pickCount == 0)
     }
 
+    @Test("A trusted source that sends no header is closed at the header timeout, with a log line")
+    func headerTimeout() async throws {
+        let capture = LogCapture()
+        var settings = TCPListenerSettings()
+        settings.proxyProtocolTrusted = Self.loopback
+        settings.proxyHeaderTimeout = .milliseconds(300)
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings, logger: capture.logger)
+        defer { Task { await fixture.stop() } }
+        let start = ContinuousClock.now
+        // No half-close: only the header timeout can end this connection.
+        let answer = try rawExchange(port: fixture.proxy.port, bytes: [], halfClose: false)
+        let elapsed = ContinuousClock.now - start
+        #expect(answer == "")
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(4), "took \(elapsed)")
+        let line = try #require(await capture.next("closing connection: PROXY protocol"))
+        #expect(line.metadata["reason"] == "timeout")
+        #expect(fixture.proxy.cluster.backends[0].load.pickCount == 0)
+    }
+
+    @Test("A header that arrives a byte at a time is put together, and the payload after it passes")
+    func headerByteByByte() async throws {
+        var settings = TCPListenerSettings()
+        settings.proxyProtocolTrusted = Self.loopback
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings)
+        defer { Task { await fixture.stop() } }
+        let fd = try connectLoopback(port: fixture.proxy.port)
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        for byte in Array("PROXY TCP4 203.0.113.9 198.51.100.1 4000 80\r\n".utf8) { sendAll(fd, [byte]) }
+        sendAll(fd, Array("hello\n".utf8))
+        shutdown(fd, Int32(SHUT_WR))
+        #expect(String(decoding: receiveAll(fd), as: UTF8.self) == "tcp-1\nhello\nbye tcp-1\n")
+    }
+
     @Test("v2 to backends: the header carries the client's real address and port")
     func sendV2() async throws {
         var settings = TCPListenerSettings()
