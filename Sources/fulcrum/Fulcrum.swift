@@ -23,6 +23,7 @@ struct Fulcrum: AsyncParsableCommand {
         // (a stat per log line, so per connection on an L4 listener) unless
         // TZ is set; naming the same file keeps the local zone.
         setenv("TZ", ":/etc/localtime", 0)
+        raiseDescriptorLimit()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
@@ -78,4 +79,17 @@ extension Substring {
         while s.last == " " { s.removeLast() }
         return s
     }
+}
+
+/// Raises the soft limit on open files to the hard one (at most 2^20),
+/// as Go programs do at start: every relayed TCP connection holds two
+/// descriptors, and the usual soft default of 1,024 would cap a TCP
+/// listener near 500 connections while the hard limit allows far more.
+/// An operator who wants a lower ceiling sets the hard limit.
+private func raiseDescriptorLimit() {
+    var limit = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = Swift.min(limit.rlim_max, 1 << 20)
+    _ = setrlimit(resource, &limit)
 }
