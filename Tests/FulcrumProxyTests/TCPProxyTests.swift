@@ -335,6 +335,26 @@ struct TCPConnectTests {
         #expect(answer == "answer\n")
     }
 
+    @Test("A backend that answers and resets while the client is still uploading: the answer arrives whole")
+    func answerThenResetMidUpload() async throws {
+        let backend = try AnswerThenReset(answer: String(repeating: "a", count: 100_000) + "\n")
+        let fixture = try await TCPFixture.start(
+            backends: 0,
+            leadingAddresses: [BackendAddress(host: "127.0.0.1", port: backend.port)]
+        )
+        defer { Task { await fixture.stop() } }
+        let fd = try connectLoopback(port: fixture.proxy.port)
+        defer { close(fd) }
+        // The upload goes on from another thread while this one reads; the
+        // backend reads only the first line.
+        let upload = Array("hi\n".utf8) + [UInt8](repeating: 0x75, count: 4 << 20)
+        let sender = Thread { _ = upload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        sender.start()
+        let answer = receiveAll(fd)
+        backend.join()
+        #expect(answer.count == 100_001 && answer.last == 0x0A, "received \(answer.count) bytes")
+    }
+
     @Test("least-connections sends a new connection to the backend with the fewest open ones")
     func leastConnections() async throws {
         let fixture = try await TCPFixture.start(algorithm: .leastConnections)

@@ -11,6 +11,12 @@ final class Relay {
         case connecting
         /// Both sockets open; bytes flow both ways.
         case relaying
+        /// The backend is gone and the client has been sent everything and a
+        /// FIN, but may still be sending: what it sends is read and dropped
+        /// until it closes or the linger deadline passes, since closing a
+        /// socket with unread input resets it and can destroy the answer
+        /// still on its way to the client.
+        case lingering
     }
 
     /// One direction of the relay.
@@ -26,8 +32,11 @@ final class Relay {
         /// The source shut its sending side (EPOLLRDHUP): once a read comes
         /// up short, everything it sent has been read.
         var sourceFinished = false
-        /// Everything the source will send has been read.
+        /// Everything the source will send has been read, or the direction
+        /// was abandoned.
         var ended = false
+        /// The source's input was read to its end (EOF, or a reset).
+        var sourceDone = false
         /// The destination's sending side has been shut after `ended`.
         var shutDown = false
         /// Bytes read from the source.

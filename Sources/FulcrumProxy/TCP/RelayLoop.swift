@@ -34,10 +34,11 @@ final class RelayLoop: @unchecked Sendable {
     private static let listenerTag = UInt64.max
     private static let wakeTag = UInt64.max - 1
     private static let edgeEvents = cfulcrum_EPOLLIN | cfulcrum_EPOLLOUT | cfulcrum_EPOLLRDHUP | cfulcrum_EPOLLET
-    /// 256 KiB: on loopback a bulk flow's queue is often deeper than 64 KiB,
-    /// and each read saved is a system call (iperf3 through the relay: 16–20
-    /// Gbit/s at 64 KiB, 19–20 at 256 KiB).
-    private static let scratchSize = 256 * 1024
+    /// 64 KiB: also the most a direction parks when its destination is slow
+    /// (a short write keeps the rest), so 10,000 stalled downloads hold at
+    /// most 640 MiB. 256 KiB reads measured a little faster in bulk (iperf3
+    /// 19–20 against 16–20 Gbit/s) at four times that.
+    private static let scratchSize = 64 * 1024
     /// What a client may send before its backend is connected.
     private static let earlyLimit = 64 * 1024
     private static let maxEvents: Int32 = 256
@@ -77,7 +78,7 @@ final class RelayLoop: @unchecked Sendable {
     /// hold up every other connection, accept and deadline of the loop.
     private var again: [Relay] = []
     /// Reads of up to `scratchSize` one direction may make per turn (1 MiB).
-    private static let readsPerTurn = 4
+    private static let readsPerTurn = 16
 
     /// A loop accepting from `listener`'s socket; it tells `listener` once it
     /// has taken that socket out of its epoll set after ``wake()``.
@@ -237,7 +238,10 @@ final class RelayLoop: @unchecked Sendable {
     private func resumeAccepting() {
         guard let until = acceptPausedUntil, now >= until else { return }
         acceptPausedUntil = nil
-        if accepting { _ = cfulcrum_epoll_add(epfd, listenFD, listenEvents, Self.listenerTag) }
+        guard accepting, cfulcrum_epoll_add(epfd, listenFD, listenEvents, Self.listenerTag) != 0 else { return }
+        // Still short of memory or epoll watches: try again later rather
+        // than never accept on this loop again.
+        acceptPausedUntil = now &+ Self.acceptPause
     }
 
     // MARK: - Accepting
@@ -322,6 +326,10 @@ final class RelayLoop: @unchecked Sendable {
     }
 
     private func clientEvent(_ relay: Relay, _ events: UInt32) {
+        if relay.phase == .lingering && events & (cfulcrum_EPOLLERR | cfulcrum_EPOLLHUP) != 0 {
+            release(relay)
+            return
+        }
         if events & cfulcrum_EPOLLERR != 0 {
             // Reset or failed. Before a backend is involved nothing is owed;
             // while relaying, what the client sent before the reset still
@@ -338,6 +346,7 @@ final class RelayLoop: @unchecked Sendable {
         case .proxyHeader: readProxyHeader(relay)
         case .connecting: readEarly(relay)
         case .relaying: pump(relay)
+        case .lingering: drainLingering(relay)
         }
     }
 
@@ -371,7 +380,10 @@ final class RelayLoop: @unchecked Sendable {
                 relay.fromClient.keep(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
                 if count < scratch.count {
                     relay.fromClient.readable = false
-                    if relay.fromClient.sourceFinished { relay.fromClient.ended = true }
+                    if relay.fromClient.sourceFinished {
+                        relay.fromClient.ended = true
+                        relay.fromClient.sourceDone = true
+                    }
                 }
                 let parsed = relay.fromClient.pending.withUnsafeBytes { bytes in
                     Result { () throws(ProxyProtocolError) in try parser.parse(bytes) }
@@ -453,7 +465,12 @@ final class RelayLoop: @unchecked Sendable {
         }
         let fd = socket(address.protocol.rawValue, SocketCalls.streamNonBlocking, 0)
         guard fd >= 0 else {
-            localFailure(relay, SocketCallError("socket", errno))
+            let code = errno
+            if Self.isLocalShortage(code) {
+                localFailure(relay, SocketCallError("socket", code))
+            } else {
+                connectFailed(relay, reason: ConnectionErrorText.describe(errno: code))
+            }
             return
         }
         // The relay writes what it reads when it reads it; Nagle would hold
@@ -504,16 +521,21 @@ final class RelayLoop: @unchecked Sendable {
     /// losing any of them.
     private func readEarly(_ relay: Relay) {
         while relay.fromClient.readable && !relay.fromClient.ended && relay.fromClient.pendingCount < Self.earlyLimit {
-            let count = recv(relay.clientFD, scratch.baseAddress, scratch.count, 0)
+            let room = Swift.min(scratch.count, Self.earlyLimit - relay.fromClient.pendingCount)
+            let count = recv(relay.clientFD, scratch.baseAddress, room, 0)
             if count > 0 {
                 relay.fromClient.bytes += count
                 relay.fromClient.keep(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
-                if count < scratch.count {
+                if count < room {
                     relay.fromClient.readable = false
-                    if relay.fromClient.sourceFinished { relay.fromClient.ended = true }
+                    if relay.fromClient.sourceFinished {
+                        relay.fromClient.ended = true
+                        relay.fromClient.sourceDone = true
+                    }
                 }
             } else if count == 0 {
                 relay.fromClient.ended = true
+                relay.fromClient.sourceDone = true
                 relay.fromClient.readable = false
             } else if errno == EAGAIN || errno == EWOULDBLOCK {
                 relay.fromClient.readable = false
@@ -652,7 +674,10 @@ final class RelayLoop: @unchecked Sendable {
                 }
                 if count < scratch.count {
                     direction.readable = false
-                    if direction.sourceFinished { direction.ended = true }
+                    if direction.sourceFinished {
+                        direction.ended = true
+                        direction.sourceDone = true
+                    }
                 }
                 if written < count {
                     direction.keep(UnsafeRawBufferPointer(rebasing: scratch[written..<count]))
@@ -660,6 +685,7 @@ final class RelayLoop: @unchecked Sendable {
                 }
             } else if count == 0 {
                 direction.ended = true
+                direction.sourceDone = true
                 direction.readable = false
             } else {
                 let code = errno
@@ -669,6 +695,7 @@ final class RelayLoop: @unchecked Sendable {
                     // A reset after the last byte: the input has ended.
                     sourceBroken = true
                     direction.ended = true
+                    direction.sourceDone = true
                     direction.readable = false
                 }
             }
@@ -697,12 +724,11 @@ final class RelayLoop: @unchecked Sendable {
 
     /// Ends the relay. The backend's load and counters are updated before
     /// the sockets close, so a client that sees its connection end and opens
-    /// the next one (perhaps on another loop) finds them current.
+    /// the next one (perhaps on another loop) finds them current. A client
+    /// that may still be sending is not closed at once but lingers (see
+    /// ``Relay/Phase/lingering``).
     private func closeRelay(_ relay: Relay) {
-        guard relays[relay.slot] === relay else { return }
-        relays[relay.slot] = nil
-        freeSlots.append(relay.slot)
-        open -= 1
+        guard relays[relay.slot] === relay, relay.phase != .lingering else { return }
         let backend = relay.loadOpen ? config.cluster.backends[relay.backend] : nil
         let relayed = relay.phase == .relaying
         let duration = now &- relay.accepted
@@ -710,12 +736,25 @@ final class RelayLoop: @unchecked Sendable {
         let bytesOut = relay.fromBackend.bytes
         if let backend {
             backend.load.finish(at: Instant(nanoseconds: now))
+            relay.loadOpen = false
             if relayed {
                 backend.load.recordConnection(bytesIn: bytesIn, bytesOut: bytesOut, duration: .nanoseconds(Int64(duration)))
             }
         }
-        close(relay.clientFD)
-        if relay.backendFD >= 0 { close(relay.backendFD) }
+        if relay.backendFD >= 0 {
+            close(relay.backendFD)
+            relay.backendFD = -1
+            relay.backendToken = 0
+        }
+        if relayed && !relay.clientBroken && !relay.fromClient.sourceDone {
+            _ = shutdown(relay.clientFD, Int32(SHUT_WR))
+            relay.phase = .lingering
+            relay.phaseDeadline = now &+ Self.lingerTime
+            arm(relay)
+            drainLingering(relay)
+        } else {
+            release(relay)
+        }
         guard let backend, relayed else { return }
         config.logger.info(
             "connection closed",
@@ -730,11 +769,38 @@ final class RelayLoop: @unchecked Sendable {
         )
     }
 
+    /// How long a lingering client may go on sending before it is closed.
+    private static let lingerTime: UInt64 = 2_000_000_000
+
+    /// Reads and drops what a lingering client sends, a turn's worth at a
+    /// time (more input brings another edge); closes it at its end, on an
+    /// error, or at the linger deadline.
+    private func drainLingering(_ relay: Relay) {
+        for _ in 0..<Self.readsPerTurn {
+            let count = recv(relay.clientFD, scratch.baseAddress, scratch.count, 0)
+            if count > 0 { continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+            if count < 0 && errno == EINTR { continue }
+            release(relay)
+            return
+        }
+    }
+
+    /// Closes the client socket and frees the relay's slot.
+    private func release(_ relay: Relay) {
+        guard relays[relay.slot] === relay else { return }
+        close(relay.clientFD)
+        if relay.backendFD >= 0 { close(relay.backendFD) }
+        relays[relay.slot] = nil
+        freeSlots.append(relay.slot)
+        open -= 1
+    }
+
     // MARK: - Deadlines
 
     private func deadline(of relay: Relay) -> UInt64 {
         switch relay.phase {
-        case .proxyHeader, .connecting: relay.phaseDeadline
+        case .proxyHeader, .connecting, .lingering: relay.phaseDeadline
         case .relaying: relay.lastActivity &+ idleTimeout
         }
     }
@@ -774,6 +840,8 @@ final class RelayLoop: @unchecked Sendable {
             case .relaying:
                 relay.closedForIdleness = true
                 closeRelay(relay)
+            case .lingering:
+                release(relay)
             }
         }
     }

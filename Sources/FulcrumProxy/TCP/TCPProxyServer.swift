@@ -61,12 +61,15 @@ public final class TCPProxyServer: Sendable {
             for number in 0..<threads {
                 loops.append(try RelayLoop(listener: listener, exclusive: threads > 1, loopNumber: number, configuration: configuration))
             }
+            // Every loop is counted before any starts, so one that fails at
+            // once cannot bring the count to zero (and close the socket)
+            // while others are still to start.
+            for _ in loops { listener.loopStarting() }
             for (number, loop) in loops.enumerated() {
-                listener.loopStarting()
                 do {
                     try loop.start(name: "fulcrum-l4-\(number)")
                 } catch {
-                    listener.loopStoppedAccepting()
+                    for _ in number..<loops.count { listener.loopStoppedAccepting() }
                     throw error
                 }
             }
