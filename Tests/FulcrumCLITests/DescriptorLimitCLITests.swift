@@ -11,15 +11,20 @@ struct DescriptorLimitCLITests {
         defer { backend.stop() }
         let backendPort = try backend.port(after: "listening on 127.0.0.1:")
         let binary = try Fulcrum.binary.get().path
-        let fulcrum = try ExternalProcess(
-            "/bin/sh",
-            ["-c", "ulimit -n 40 && exec '\(binary)' serve --listen 127.0.0.1:0 --mode tcp --backend 127.0.0.1:\(backendPort)"]
-        )
+        // max_connections above what 40 descriptors allow, so the shortage
+        // itself is met (the default would stop at 1 connection first).
+        let port = try Peer.freePort()
+        let config = "/tmp/fulcrum-descriptors-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
+        try """
+            listeners:
+              - { address: 127.0.0.1, port: \(port), protocol: tcp, default_cluster: db, max_connections: 1000 }
+            clusters:
+              db: { backends: ["127.0.0.1:\(backendPort)"] }
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        defer { unlink(config) }
+        let fulcrum = try ExternalProcess("/bin/sh", ["-c", "ulimit -n 40 && exec '\(binary)' serve --config '\(config)'"])
         defer { fulcrum.stop() }
-        let started = try fulcrum.waitFor("listening")
-        let port = try #require(
-            started.range(of: "address=127.0.0.1:").flatMap { Int(started[$0.upperBound...].prefix { $0.isNumber }) }
-        )
+        try fulcrum.waitFor("listening")
 
         // Each relayed connection takes two descriptors; 100 clients need
         // 200. Those the proxy cannot take wait in the listen queue, and it

@@ -573,8 +573,8 @@ struct ConfigErrorTests {
                 clusters: { c: { backends: [ 10.0.0.1:80 ] } }
                 """
             ) == [
-                "fulcrum.yaml:3:5: listeners[0]: found unknown key 'defualt_cluster'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions, access_log; did you mean 'default_cluster'?",
-                "fulcrum.yaml:4:5: listeners[0]: found unknown key 'colour'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_sessions, access_log",
+                "fulcrum.yaml:3:5: listeners[0]: found unknown key 'defualt_cluster'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_connections, max_sessions, access_log; did you mean 'default_cluster'?",
+                "fulcrum.yaml:4:5: listeners[0]: found unknown key 'colour'; expected one of name, address, port, protocol, default_cluster, proxy_protocol, trusted, idle_timeout, max_connections, max_sessions, access_log",
             ]
         )
     }

@@ -32,7 +32,7 @@ struct DefaultsDocumentTests {
             "method:", "expect_status:", "expect_body:", "expect_body_regex:", "required:", "warn_weight_percent:",
             "send:", "expect:", "port:", "fast_interval:", "down_interval:", "jitter_percent:", "initial:",
             "client_header:", "client_idle:", "drain:", "proxy_protocol:", "trusted:", "idle_timeout:",
-            "max_sessions:", "access_log:", "per_try:",
+            "max_sessions:", "max_connections:", "access_log:", "per_try:",
         ]
         for key in keys {
             #expect(document.contains(key), "the defaults document lacks \(key)")

@@ -16,6 +16,7 @@ struct L4ConfigTests {
                     proxy_protocol: accept
                     trusted: [10.0.0.0/8, 192.168.1.5, "fd00::/8"]
                     idle_timeout: 10m
+                    max_connections: 20000
                   - port: 5353
                     protocol: udp
                     default_cluster: dns
@@ -34,6 +35,7 @@ struct L4ConfigTests {
         let tcp = configuration.listeners[0]
         #expect(tcp.proxyProtocolTrusted?.map(\.description) == ["10.0.0.0/8", "192.168.1.5/32", "fd00::/8"])
         #expect(tcp.effectiveIdleTimeout == .seconds(600))
+        #expect(tcp.maxConnections == 20000)
         let udp = configuration.listeners[1]
         #expect(udp.maxSessions == 500)
         #expect(udp.proxyProtocolTrusted == nil)
@@ -48,6 +50,7 @@ struct L4ConfigTests {
     func defaults() {
         #expect(ListenerConfig.defaults.proxyProtocolTrusted == nil)
         #expect(ListenerConfig.defaults.maxSessions == 10_000)
+        #expect(ListenerConfig.defaults.maxConnections == nil)
         #expect(ListenerConfig.defaultIdleTimeout(for: .tcp) == .seconds(3600))
         #expect(ListenerConfig.defaultIdleTimeout(for: .udp) == .seconds(60))
         #expect(ClusterConfig.defaults.proxyProtocol == .off)
@@ -73,6 +76,10 @@ struct L4ConfigTests {
                 proxy_protocol: accept
                 trusted: [10.0.0.0/8]
                 max_sessions: 0
+                max_connections: 5
+              - port: 7004
+                protocol: tcp
+                max_connections: 0
             clusters:
               api:
                 proxy_protocol: v3
@@ -88,7 +95,9 @@ struct L4ConfigTests {
                 "fulcrum.yaml:11:19: listeners[2].max_sessions: found max_sessions with protocol http; expected max_sessions only on udp listeners",
                 "fulcrum.yaml:14:21: listeners[3].proxy_protocol: found proxy_protocol: accept on a udp listener; expected proxy_protocol: accept only on http and tcp listeners (datagrams carry no header)",
                 "fulcrum.yaml:16:19: listeners[3].max_sessions: found 0; expected a whole number from 1 to 1000000",
-                "fulcrum.yaml:19:21: clusters.api.proxy_protocol: found 'v3'; expected one of off, v1, v2; did you mean 'v1'?",
+                "fulcrum.yaml:17:22: listeners[3].max_connections: found max_connections with protocol udp; expected max_connections only on tcp listeners (udp has max_sessions)",
+                "fulcrum.yaml:20:22: listeners[4].max_connections: found 0; expected a whole number from 1 to 10000000",
+                "fulcrum.yaml:23:21: clusters.api.proxy_protocol: found 'v3'; expected one of off, v1, v2; did you mean 'v1'?",
             ]
         )
     }

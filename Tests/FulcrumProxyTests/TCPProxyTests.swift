@@ -355,6 +355,42 @@ struct TCPConnectTests {
         #expect(answer.count == 100_001 && answer.last == 0x0A, "received \(answer.count) bytes")
     }
 
+    @Test("At max_connections a new connection waits in the listen queue until one ends, then is served")
+    func maxConnections() async throws {
+        let capture = LogCapture()
+        var settings = TCPListenerSettings()
+        settings.maxConnections = 2
+        let fixture = try await TCPFixture.start(backends: 1, settings: settings, logger: capture.logger)
+        defer { Task { await fixture.stop() } }
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        for _ in 0..<2 {
+            let fd = try connectLoopback(port: fixture.proxy.port)
+            held.append(fd)
+            #expect(Self.readLine(fd) == "tcp-1")
+        }
+        // The kernel completes the third handshake; the relay does not take
+        // it, so no greeting comes while two are held (300 ms receive limit).
+        let third = try connectLoopback(port: fixture.proxy.port, receiveTimeout: 1)
+        defer { close(third) }
+        #expect(await capture.next("at max_connections; new connections wait in the listen queue") != nil)
+        var timeout = timeval(tv_sec: 0, tv_usec: 300_000)
+        setsockopt(third, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(Self.readLine(third) == "")
+        close(held.removeFirst())
+        timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(third, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(Self.readLine(third) == "tcp-1")
+    }
+
+    /// One line from `fd`, without its newline ("" on timeout or close).
+    static func readLine(_ fd: Int32) -> String {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count < 64, recv(fd, &byte, 1, 0) == 1, byte != 0x0A { line.append(byte) }
+        return String(decoding: line, as: UTF8.self)
+    }
+
     @Test("least-connections sends a new connection to the backend with the fewest open ones")
     func leastConnections() async throws {
         let fixture = try await TCPFixture.start(algorithm: .leastConnections)

@@ -78,7 +78,7 @@ extension ConfigReader {
 
     static let listenerKeys = [
         "name", "address", "port", "protocol", "default_cluster", "proxy_protocol", "trusted", "idle_timeout",
-        "max_sessions", "access_log",
+        "max_connections", "max_sessions", "access_log",
     ]
 
     mutating func readListeners(

@@ -3,7 +3,8 @@ import FulcrumCore
 extension ConfigReader {
     static let proxyProtocolAcceptNames = ["accept", "off"]
 
-    /// `proxy_protocol` with `trusted`, `idle_timeout` and `max_sessions`:
+    /// `proxy_protocol` with `trusted`, `idle_timeout`, `max_sessions` and
+    /// `max_connections`:
     /// the settings that depend on the listener's protocol.
     mutating func readL4Settings(_ fields: Fields, into listener: inout ListenerConfig) {
         var accept = false
@@ -54,19 +55,35 @@ extension ConfigReader {
                 listener.idleTimeout = value
             }
         }
-        if let e = fields["max_sessions"] {
-            if listener.protocol != .udp {
-                report(
-                    .conflict,
-                    at: e.position,
-                    e.path,
-                    found: "max_sessions with protocol \(listener.protocol)",
-                    expected: "max_sessions only on udp listeners"
-                )
-            } else if let value = int(e, in: ListenerConfig.maxSessionsRange) {
-                listener.maxSessions = value
-            }
+        if let value = protocolLimit(fields, "max_connections", only: .tcp, "tcp listeners (udp has max_sessions)", ListenerConfig.maxConnectionsRange, listener) {
+            listener.maxConnections = value
         }
+        if let value = protocolLimit(fields, "max_sessions", only: .udp, "udp listeners", ListenerConfig.maxSessionsRange, listener) {
+            listener.maxSessions = value
+        }
+    }
+
+    /// A whole-number `key` that only listeners of protocol `only` take.
+    private mutating func protocolLimit(
+        _ fields: Fields,
+        _ key: String,
+        only: ListenerConfig.ListenerProtocol,
+        _ where: String,
+        _ range: ClosedRange<Int>,
+        _ listener: ListenerConfig
+    ) -> Int? {
+        guard let e = fields[key] else { return nil }
+        guard listener.protocol == only else {
+            report(
+                .conflict,
+                at: e.position,
+                e.path,
+                found: "\(key) with protocol \(listener.protocol)",
+                expected: "\(key) only on \(`where`)"
+            )
+            return nil
+        }
+        return int(e, in: range)
     }
 
     mutating func trustedNetworks(_ entry: Entry) -> [IPNetwork]? {

@@ -45,6 +45,11 @@ extension FulcrumConfiguration {
         doc.line(2, "# max_sessions: \(ListenerConfig.defaultMaxSessions)", "udp: the most client flows at once")
         doc.line(
             2,
+            "# max_connections: 10000",
+            "tcp: the most connections at once, more wait; default: what the open-files limit allows"
+        )
+        doc.line(
+            2,
             "# access_log: combined",
             "http: one line per request, "
                 + ListenerConfig.AccessLogStyle.allCases.map(\.rawValue).joined(separator: " or ") + "; off by default"

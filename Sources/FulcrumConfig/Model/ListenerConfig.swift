@@ -44,6 +44,11 @@ public struct ListenerConfig: Sendable, Hashable {
     /// For `udp`: the most client flows at once. A datagram that would open
     /// one more is dropped (and logged, at most once a second). Default 10,000.
     public var maxSessions: Int
+    /// For `tcp`: the most relayed connections at once (HAProxy's
+    /// `maxconn`); more wait in the listen queue until one ends. `nil` (the
+    /// default) takes what the open-files limit allows: two descriptors per
+    /// connection, less a reserve.
+    public var maxConnections: Int?
 
     /// The access log's line formats.
     public enum AccessLogStyle: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
@@ -63,6 +68,8 @@ public struct ListenerConfig: Sendable, Hashable {
     public static let defaultMaxSessions = 10_000
     /// The range `max_sessions` accepts.
     public static let maxSessionsRange = 1...1_000_000
+    /// The range `max_connections` accepts.
+    public static let maxConnectionsRange = 1...10_000_000
 
     /// The idle timeout of a protocol when `idle_timeout` is not given:
     /// 1 h for tcp (Envoy's tcp_proxy default; L4 clients such as database

@@ -10,6 +10,9 @@ import Glibc
 /// closed and reused.
 final class ListenerControl: Sendable {
     let fd: Int32
+    /// The most connections the listener relays at once, over all loops.
+    let maxConnections: Int
+    private let connections = Atomic<Int>(0)
     private let state = Mutex(State())
 
     private struct State {
@@ -20,8 +23,21 @@ final class ListenerControl: Sendable {
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(fd: Int32) {
+    init(fd: Int32, maxConnections: Int) {
         self.fd = fd
+        self.maxConnections = maxConnections
+    }
+
+    /// Takes a place for one more connection; false at the limit.
+    func reserveConnection() -> Bool {
+        guard connections.add(1, ordering: .relaxed).newValue > maxConnections else { return true }
+        connections.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    /// Gives back a place taken by ``reserveConnection()``.
+    func connectionEnded() {
+        connections.subtract(1, ordering: .relaxed)
     }
 
     /// Counts a loop about to start.

@@ -67,6 +67,7 @@ final class RelayLoop: @unchecked Sendable {
     /// wake the loop at once, forever. CLOCK_MONOTONIC nanoseconds.
     private var acceptPausedUntil: UInt64?
     private var lastAcceptWarning: UInt64 = 0
+    private var lastLimitWarning: UInt64 = 0
     private static let acceptPause: UInt64 = 100_000_000
     private var now: UInt64
     private let scratch: UnsafeMutableRawBufferPointer
@@ -184,7 +185,10 @@ final class RelayLoop: @unchecked Sendable {
     /// After a failure of the loop itself: every relay closes (releasing its
     /// backend's load) and the listener is let go.
     private func abandon() {
-        for case let relay? in relays { closeRelay(relay) }
+        for case let relay? in relays {
+            closeRelay(relay)
+            release(relay)
+        }
         if accepting {
             accepting = false
             if acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
@@ -235,6 +239,20 @@ final class RelayLoop: @unchecked Sendable {
         }
     }
 
+    /// At `max_connections`: new connections wait in the listen queue, and
+    /// this loop looks again in 10 ms (a place may free up on any loop).
+    private func pauseAtLimit() {
+        if acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
+        acceptPausedUntil = now &+ 10_000_000
+        if now &- lastLimitWarning >= 1_000_000_000 {
+            lastLimitWarning = now
+            config.logger.warning(
+                "at max_connections; new connections wait in the listen queue",
+                metadata: ["max_connections": "\(listener.maxConnections)"]
+            )
+        }
+    }
+
     private func resumeAccepting() {
         guard let until = acceptPausedUntil, now >= until else { return }
         acceptPausedUntil = nil
@@ -248,6 +266,10 @@ final class RelayLoop: @unchecked Sendable {
 
     private func acceptOne() {
         guard accepting else { return }
+        guard listener.reserveConnection() else {
+            pauseAtLimit()
+            return
+        }
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &storage) {
@@ -255,6 +277,7 @@ final class RelayLoop: @unchecked Sendable {
         }
         guard fd >= 0 else {
             let code = errno
+            listener.connectionEnded()
             switch code {
             case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO:
                 break
@@ -271,6 +294,7 @@ final class RelayLoop: @unchecked Sendable {
                 let who = peer.map { "\($0)" } ?? "an unknown peer"
                 logProxyProtocolFailure(peer: who, ProxyProtocolError(.untrustedSource, "\(who) is not a trusted source"))
                 close(fd)
+                listener.connectionEnded()
                 return
             }
         }
@@ -786,7 +810,8 @@ final class RelayLoop: @unchecked Sendable {
         }
     }
 
-    /// Closes the client socket and frees the relay's slot.
+    /// Closes the client socket and frees the relay's slot and its place
+    /// under `max_connections`.
     private func release(_ relay: Relay) {
         guard relays[relay.slot] === relay else { return }
         close(relay.clientFD)
@@ -794,6 +819,7 @@ final class RelayLoop: @unchecked Sendable {
         relays[relay.slot] = nil
         freeSlots.append(relay.slot)
         open -= 1
+        listener.connectionEnded()
     }
 
     // MARK: - Deadlines

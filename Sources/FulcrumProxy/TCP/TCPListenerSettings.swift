@@ -2,6 +2,10 @@ import FulcrumConfig
 import FulcrumCore
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What an L4 listener does beyond relaying: PROXY protocol on either side,
 /// how `hash` keys a connection, and when a quiet connection is closed.
 public struct TCPListenerSettings: Sendable {
@@ -20,6 +24,19 @@ public struct TCPListenerSettings: Sendable {
     /// A connection that passes no byte either way for this long is closed.
     /// Default 1 h (``ListenerConfig/defaultIdleTimeout(for:)``).
     public var idleTimeout = TimeAmount.hours(1)
+    /// The most connections relayed at once; more wait in the listen queue.
+    /// `nil` (the default) takes what the open-files limit allows when the
+    /// listener starts (``TCPListenerSettings/descriptorBound()``).
+    public var maxConnections: Int?
+
+    /// The connections the open-files limit leaves room for: two
+    /// descriptors each, less 100 for everything else.
+    public static func descriptorBound() -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 10_000 }
+        let usable = Int(clamping: Swift.min(limit.rlim_cur, 1 << 22))
+        return Swift.max(1, (usable - 100) / 2)
+    }
 
     public init() {}
 
@@ -28,6 +45,7 @@ public struct TCPListenerSettings: Sendable {
         self.init()
         proxyProtocolTrusted = listener.proxyProtocolTrusted
         idleTimeout = .nanoseconds(listener.effectiveIdleTimeout.nanoseconds)
+        maxConnections = listener.maxConnections
         hashIncludesClientPort = cluster?.hashIncludesClientPort ?? false
         switch cluster?.proxyProtocol ?? .off {
         case .off: sendProxyProtocol = nil

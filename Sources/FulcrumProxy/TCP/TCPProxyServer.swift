@@ -48,7 +48,10 @@ public final class TCPProxyServer: Sendable {
     ) async throws -> TCPProxyServer {
         let threads = max(1, group.makeIterator().reduce(0) { count, _ in count + 1 })
         let (listenFD, boundPort) = try listen(host: host, port: port)
-        let listener = ListenerControl(fd: listenFD)
+        let listener = ListenerControl(
+            fd: listenFD,
+            maxConnections: settings.maxConnections ?? TCPListenerSettings.descriptorBound()
+        )
         let configuration = RelayLoop.Configuration(
             cluster: cluster,
             addresses: resolve(cluster, logger: logger),
