@@ -14,7 +14,8 @@
 #   2. connection rate: the same with `Connection: close`, so every request is
 #      a new client connection and a new backend connection (connections/s);
 #   3. bulk: iperf3 -t DURATION through the relay to an iperf3 server (Gbit/s).
-# Then it prints the Fulcrum/HAProxy ratios (≥ 1.00 means Fulcrum is as fast),
+# Then it prints the Fulcrum/HAProxy ratios (≥ 1.00 means Fulcrum is as fast;
+# each the median over rounds of the ratio within a round),
 # and each balancer's CPU time per request or connection (the figure least
 # moved by neighbours on a shared machine). Both log one line per connection
 # (Fulcrum by default, HAProxy with `option tcplog` to stdout), so both do
@@ -222,6 +223,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0
 
 median() { printf '%s\n' "$@" | grep -v '^n/a$' | sort -g | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : "n/a"}'; }
 
+# The median over rounds of Fulcrum's figure over HAProxy's in the same
+# round (the two measured back to back): a slow minute then skews one ratio
+# instead of one balancer's median. Arguments: the name of Fulcrum's array,
+# then HAProxy's.
+round_ratio() {
+    local -n fulcrum_figures="$1" haproxy_figures="$2"
+    local ratios=() i
+    for i in "${!fulcrum_figures[@]}"; do
+        ratios+=("$(ratio "${fulcrum_figures[$i]}" "${haproxy_figures[$i]:-n/a}")")
+    done
+    median "${ratios[@]}"
+}
+
 F_RPS_ALL=(); H_RPS_ALL=(); F_CPS_ALL=(); H_CPS_ALL=(); F_BULK_ALL=(); H_BULK_ALL=()
 F_RCPU_ALL=(); H_RCPU_ALL=(); F_CCPU_ALL=(); H_CCPU_ALL=()
 for (( round = 1; round <= ROUNDS; round++ )); do
@@ -260,16 +274,16 @@ REPORT="$OUT_DIR/tcp-compare-$STAMP.md"
     echo "- fulcrum: $VERSION; $(haproxy -v 2>&1 | head -n 1); $(wrk -v 2>&1 | head -n 1); iperf3 $(iperf3 --version 2>&1 | head -n 1 | awk '{print $2}')"
     echo "- pinning: $PINNING; event loops / HAProxy threads: $LOOPS; $(nproc --all) CPUs"
     echo "- wrk -t1 -c$CONNS -d${DURATION}s after a 2 s warm-up; iperf3 -t $DURATION; three nginx backends; round robin"
-    echo "- medians of $ROUNDS alternating rounds; every round: Fulcrum ${F_RPS_ALL[*]} / HAProxy ${H_RPS_ALL[*]} req/s;" \
+    echo "- medians of $ROUNDS alternating rounds (Fulcrum / HAProxy: the median of the per-round ratios); every round: Fulcrum ${F_RPS_ALL[*]} / HAProxy ${H_RPS_ALL[*]} req/s;" \
         "Fulcrum ${F_CPS_ALL[*]} / HAProxy ${H_CPS_ALL[*]} conn/s; Fulcrum ${F_BULK_ALL[*]} / HAProxy ${H_BULK_ALL[*]} Gbit/s"
     echo
     echo "| measurement | Fulcrum | HAProxy | Fulcrum / HAProxy |"
     echo "|---|---:|---:|---:|"
-    echo "| throughput, keep-alive requests/s | $F_RPS | $H_RPS | $(ratio "$F_RPS" "$H_RPS") |"
-    echo "| CPU per keep-alive request, µs | $F_RCPU | $H_RCPU | $(ratio "$F_RCPU" "$H_RCPU") |"
-    echo "| connection rate, new connections/s | $F_CPS | $H_CPS | $(ratio "$F_CPS" "$H_CPS") |"
-    echo "| CPU per new connection, µs | $F_CCPU | $H_CCPU | $(ratio "$F_CCPU" "$H_CCPU") |"
-    echo "| bulk, iperf3 Gbit/s | $F_BULK_G | $H_BULK_G | $(ratio "$F_BULK_G" "$H_BULK_G") |"
+    echo "| throughput, keep-alive requests/s | $F_RPS | $H_RPS | $(round_ratio F_RPS_ALL H_RPS_ALL) |"
+    echo "| CPU per keep-alive request, µs | $F_RCPU | $H_RCPU | $(round_ratio F_RCPU_ALL H_RCPU_ALL) |"
+    echo "| connection rate, new connections/s | $F_CPS | $H_CPS | $(round_ratio F_CPS_ALL H_CPS_ALL) |"
+    echo "| CPU per new connection, µs | $F_CCPU | $H_CCPU | $(round_ratio F_CCPU_ALL H_CCPU_ALL) |"
+    echo "| bulk, iperf3 Gbit/s | $F_BULK_G | $H_BULK_G | $(round_ratio F_BULK_ALL H_BULK_ALL) |"
     echo
     echo "iperf3 without a relay: $DIRECT_G Gbit/s."
 } | tee "$REPORT"
