@@ -23,5 +23,7 @@ struct L4ServeUsageCLITests {
             timeout: 60
         )
         expectBadInput(result, mentions: mentions, label)
+        // Refused before anything listens: no "listening" line at all.
+        #expect(!result.stderrText.contains("listening"), "\(label): \(result.summary)")
     }
 }

@@ -52,33 +52,16 @@ struct PingCLITests {
         return (text, process.terminationStatus)
     }
 
-    /// A loopback port nobody listens on.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length)
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// A world-readable config (an unprivileged user must read it) with one
     /// ping-checked backend on 127.0.0.1.
     static func config() throws -> String {
         let path = "/tmp/fulcrum-ping-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).yaml"
         let yaml = """
             listeners:
-              - { name: web, address: 127.0.0.1, port: \(freePort()), default_cluster: app }
+              - { name: web, address: 127.0.0.1, port: \(try Peer.freePort()), default_cluster: app }
             clusters:
               app:
-                backends: [ { name: lo, address: "127.0.0.1:\(freePort())" } ]
+                backends: [ { name: lo, address: "127.0.0.1:\(try Peer.freePort())" } ]
                 health_check: { type: ping, interval: 100ms, timeout: 1s }
             """
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)

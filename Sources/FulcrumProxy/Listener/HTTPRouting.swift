@@ -128,7 +128,7 @@ struct PerLoopTargets: Sendable {
     init(routing: HTTPRouting, group: any EventLoopGroup, metrics: ProxyMetrics) {
         let counters = routing.targets.map { metrics.clusterCounters($0.cluster) }
         let addresses = routing.targets.map { BackendSocketAddresses($0.cluster) }
-        perLoop = PerLoop(group: group) { loopNumber, _ in
+        perLoop = PerLoop(group: group) { loopNumber in
             routing.targets.indices.map { i in
                 LoopTarget(routing.targets[i], loopNumber: loopNumber, counters: counters[i], addresses: addresses[i])
             }

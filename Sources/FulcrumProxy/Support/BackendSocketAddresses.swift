@@ -6,9 +6,10 @@ import NIOPosix
 /// an IP literal.
 ///
 /// `ClientBootstrap.connect(host:port:)` resolves with getaddrinfo and runs
-/// a Happy Eyeballs race for every connection, even for `127.0.0.1`; an L4
-/// listener connects once per client connection, so that cost halved the
-/// connection rate. Host names still go through the resolver.
+/// a Happy Eyeballs race for every connection, even for `127.0.0.1`; an
+/// HTTP listener dials a backend for every new pooled connection. Host names
+/// still go through the resolver. (The TCP relay resolves its backends once,
+/// at start: ``TCPProxyServer``.)
 struct BackendSocketAddresses: Sendable {
     private let addresses: [SocketAddress?]
 

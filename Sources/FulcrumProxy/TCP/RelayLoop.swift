@@ -228,8 +228,7 @@ final class RelayLoop: @unchecked Sendable {
     /// level-triggered listener would otherwise wake the loop at once,
     /// forever, while connections wait in its queue.
     private func pauseAccepting(_ error: SocketCallError) {
-        if accepting && acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
-        acceptPausedUntil = now &+ Self.acceptPause
+        stopListening(for: Self.acceptPause)
         if now &- lastAcceptWarning >= 1_000_000_000 {
             lastAcceptWarning = now
             config.logger.warning(
@@ -242,8 +241,7 @@ final class RelayLoop: @unchecked Sendable {
     /// At `max_connections`: new connections wait in the listen queue, and
     /// this loop looks again in 10 ms (a place may free up on any loop).
     private func pauseAtLimit() {
-        if acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
-        acceptPausedUntil = now &+ 10_000_000
+        stopListening(for: 10_000_000)
         if now &- lastLimitWarning >= 1_000_000_000 {
             lastLimitWarning = now
             config.logger.warning(
@@ -251,6 +249,13 @@ final class RelayLoop: @unchecked Sendable {
                 metadata: ["max_connections": "\(listener.maxConnections)"]
             )
         }
+    }
+
+    /// Takes the listener out of this loop's epoll set for `nanoseconds`;
+    /// ``resumeAccepting()`` puts it back.
+    private func stopListening(for nanoseconds: UInt64) {
+        if accepting && acceptPausedUntil == nil { _ = cfulcrum_epoll_del(epfd, listenFD) }
+        acceptPausedUntil = now &+ nanoseconds
     }
 
     private func resumeAccepting() {

@@ -63,19 +63,10 @@ extension ProxyEndpoint {
         switch Int32(storage.ss_family) {
         case AF_INET:
             let address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in.self) }
-            self.init(
-                address: ClientAddress(ipv4: UInt32(bigEndian: address.sin_addr.s_addr)),
-                port: UInt16(bigEndian: address.sin_port)
-            )
+            self.init(address: ClientAddress(address.sin_addr), port: UInt16(bigEndian: address.sin_port))
         case AF_INET6:
             let address = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in6.self) }
-            let (high, low) = withUnsafeBytes(of: address.sin6_addr) { bytes in
-                (
-                    bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) },
-                    bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                )
-            }
-            self.init(address: ClientAddress(ipv6High: high, low: low), port: UInt16(bigEndian: address.sin6_port))
+            self.init(address: ClientAddress(address.sin6_addr), port: UInt16(bigEndian: address.sin6_port))
         default:
             return nil
         }
