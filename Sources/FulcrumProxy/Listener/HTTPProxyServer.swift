@@ -2,29 +2,35 @@ import FulcrumConfig
 import FulcrumCore
 import Logging
 import NIOCore
-import NIOPosix
 
 /// An HTTP/1.1 listener that routes requests to clusters and balances them
 /// over each cluster's backends.
 ///
 /// Requests and responses are forwarded as raw bytes framed by Fulcrum's
-/// strict RFC 9112 parsers (see ``HTTPProxyHandler``), over a per-event-loop
-/// pool of keep-alive backend connections made on the client's event loop.
+/// strict RFC 9112 parsers (see ``HTTPProxyConnection``), over per-loop
+/// pools of keep-alive backend connections made on the client's loop. The
+/// loops are threads of the listener's own, on epoll directly rather than
+/// NIO's event loops (``PollLoop`` says why).
 public final class HTTPProxyServer: Sendable {
-    public let channel: any Channel
     public let routing: HTTPRouting
-    private let connections: ConnectionTracker
+    /// The port it listens on (useful when started on port 0).
+    public let port: Int
+    private let listener: ListenerControl
+    private let loops: [HTTPListenerLoop]
 
     /// The first target's cluster, for single-cluster listeners and tests.
     public var cluster: Cluster { routing.targets[0].cluster }
 
-    /// The port it listens on (useful when started on port 0).
-    public var port: Int { channel.localAddress?.port ?? 0 }
-
-    private init(channel: any Channel, routing: HTTPRouting, connections: ConnectionTracker) {
-        self.channel = channel
+    private init(routing: HTTPRouting, port: Int, listener: ListenerControl, loops: [HTTPListenerLoop]) {
         self.routing = routing
-        self.connections = connections
+        self.port = port
+        self.listener = listener
+        self.loops = loops
+    }
+
+    /// A server dropped without ``stop()`` stops accepting all the same.
+    deinit {
+        stopLoops(closeIdle: true)
     }
 
     /// Starts a listener that sends every request to one cluster.
@@ -45,7 +51,9 @@ public final class HTTPProxyServer: Sendable {
         )
     }
 
-    /// Starts listening on `host:port` (port 0 picks a free one).
+    /// Starts listening on `host:port` (port 0 picks a free one), on as many
+    /// threads as `group` has event loops (which the CLI sizes to the CPUs
+    /// the process may use).
     ///
     /// With `proxyProtocolTrusted`, every connection must come from one of
     /// those networks and begin with a PROXY protocol header (v1 or v2),
@@ -62,64 +70,87 @@ public final class HTTPProxyServer: Sendable {
         group: any EventLoopGroup,
         logger: Logger = Logger(label: "fulcrum.proxy")
     ) async throws -> HTTPProxyServer {
-        let targets = PerLoopTargets(routing: routing, group: group, metrics: metrics)
-        let connections = ConnectionTracker()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                connections.add(channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    // Set here, synchronously: childChannelOption applies each
-                    // option through a chain of futures per connection.
-                    // TCP_NODELAY needs no call: accepted sockets inherit it
-                    // from the listening socket, where ServerBootstrap sets it.
-                    try channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-                    if let trusted = proxyProtocolTrusted {
-                        try channel.pipeline.syncOperations.addHandler(ProxyProtocolDecoder(trusted: trusted, logger: logger))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(
-                        HTTPProxyHandler(
-                            routing: routing,
-                            targets: targets.targets(for: channel.eventLoop),
-                            clientTimeouts: clientTimeouts,
-                            accessLog: accessLog,
-                            rejected: metrics.rejected,
-                            logger: logger
-                        )
-                    )
+        let threads = max(1, group.makeIterator().reduce(0) { count, _ in count + 1 })
+        let (listenFD, boundPort) = try SocketCalls.listen(host: host, port: port)
+        // Two descriptors a connection (client and backend), as on a TCP
+        // listener; past that, new connections wait in the listen queue
+        // rather than fail with EMFILE.
+        let listener = ListenerControl(fd: listenFD, maxConnections: TCPListenerSettings.descriptorBound())
+        let settings = HTTPListenerLoop.Settings(
+            routing: routing,
+            counters: routing.targets.map { metrics.clusterCounters($0.cluster) },
+            addresses: routing.targets.map { BackendSocketAddresses($0.cluster, logger: logger) },
+            clientTimeouts: clientTimeouts,
+            accessLog: accessLog,
+            proxyProtocolTrusted: proxyProtocolTrusted,
+            rejected: metrics.rejected,
+            logger: logger
+        )
+        var loops: [HTTPListenerLoop] = []
+        do {
+            for number in 0..<threads {
+                loops.append(try HTTPListenerLoop(number: number, listener: listener, settings: settings))
+            }
+            // Every loop is counted before any starts, so one that fails at
+            // once cannot bring the count to zero (and close the socket)
+            // while others are still to start.
+            for _ in loops { listener.loopStarting() }
+            for (number, loop) in loops.enumerated() {
+                do {
+                    try loop.start(exclusive: threads > 1)
+                } catch {
+                    for _ in number..<loops.count { listener.loopStoppedAccepting() }
+                    throw error
                 }
             }
-            .bind(host: host, port: port)
-            .get()
-        return HTTPProxyServer(channel: channel, routing: routing, connections: connections)
+        } catch {
+            let server = HTTPProxyServer(routing: routing, port: boundPort, listener: listener, loops: loops)
+            await server.stop()
+            throw error
+        }
+        return HTTPProxyServer(routing: routing, port: boundPort, listener: listener, loops: loops)
     }
 
-    /// Stops accepting new connections; connections in flight finish.
+    /// Stops accepting new connections and releases the port; idle
+    /// connections close, and those with a request in flight close after
+    /// its response (as HAProxy's soft stop).
     public func stop() async {
-        try? await channel.close()
+        stopLoops(closeIdle: true)
+        await listener.waitClosed()
+    }
+
+    private func stopLoops(closeIdle: Bool) {
+        let wake = listener.requestStop()
+        for member in loops {
+            member.loop.execute {
+                if wake { member.stopAccepting() }
+                if closeIdle { member.drainConnections() }
+            }
+        }
     }
 
     /// Graceful shutdown: stops accepting, closes idle connections, lets
     /// requests in flight finish (their responses carry `Connection: close`),
     /// and after `timeout` closes whatever is left.
     public func drain(timeout: TimeAmount) async {
-        try? await channel.close()
-        let open = connections.channels
-        for connection in open {
-            connection.pipeline.fireUserInboundEventTriggered(DrainRequest())
+        await stop()
+        let listener = self.listener
+        let loops = self.loops
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await listener.waitUntilNoConnections() }
+            group.addTask {
+                guard (try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))) != nil else { return }
+                for member in loops { member.loop.execute { member.closeConnections() } }
+            }
+            // The first to finish: every connection ended (the timer is then
+            // cancelled), or the timer, whose closing ends the rest.
+            await group.next()
+            group.cancelAll()
         }
-        let deadline = channel.eventLoop.scheduleTask(in: timeout) { [connections] in
-            for connection in connections.channels { connection.close(promise: nil) }
-        }
-        for connection in open {
-            try? await connection.closeFuture.get()
-        }
-        deadline.cancel()
     }
 
     /// Client connections open now.
-    public var openConnections: Int { connections.channels.count }
+    public var openConnections: Int { listener.openConnections }
 }
 
 /// How long a listener waits for its clients. Defaults are HAProxy-like.

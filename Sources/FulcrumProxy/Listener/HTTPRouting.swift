@@ -87,14 +87,13 @@ public final class HTTPRouting: Sendable {
     }
 }
 
-/// A route target as one event loop's handlers use it: with that loop's
+/// A route target as one loop's connections use it: with that loop's
 /// snapshot reader, keep-alive pool and retry budget for the cluster.
 ///
 /// One per target and loop, made when the listener starts and touched only
-/// on its loop (``PerLoopTargets`` hands each loop its own), so its mutable
-/// parts need neither a lock nor a loop-bound box. A class, so that the
-/// handler's per-request reads of it cost one reference count rather than
-/// one per field.
+/// on its loop, so its mutable parts need no lock. A class, so that the
+/// connection's per-request reads of it cost one reference count rather
+/// than one per field.
 final class LoopTarget {
     let name: String
     let cluster: Cluster
@@ -113,30 +112,10 @@ final class LoopTarget {
         pool = BackendConnectionPool(
             backends: target.cluster.backends.count,
             maxIdlePerBackend: target.options.maxIdleConnectionsPerBackend,
-            idleTimeout: target.options.backendIdleTimeout
+            idleTimeout: UInt64(max(target.options.backendIdleTimeout.nanoseconds, 0))
         )
         retryBudget = target.cluster.makeRetryBudget()
         self.counters = counters
         self.addresses = addresses
-    }
-}
-
-/// Every target's per-loop state, built once when the listener starts.
-struct PerLoopTargets: Sendable {
-    private let perLoop: PerLoop<[LoopTarget]>
-
-    init(routing: HTTPRouting, group: any EventLoopGroup, metrics: ProxyMetrics) {
-        let counters = routing.targets.map { metrics.clusterCounters($0.cluster) }
-        let addresses = routing.targets.map { BackendSocketAddresses($0.cluster) }
-        perLoop = PerLoop(group: group) { loopNumber in
-            routing.targets.indices.map { i in
-                LoopTarget(routing.targets[i], loopNumber: loopNumber, counters: counters[i], addresses: addresses[i])
-            }
-        }
-    }
-
-    /// The targets of `loop`; call on that loop.
-    func targets(for loop: any EventLoop) -> [LoopTarget] {
-        perLoop.box(for: loop).value
     }
 }

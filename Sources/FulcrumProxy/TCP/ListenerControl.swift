@@ -4,7 +4,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// The listening socket an L4 listener's loops share, and its stop: each
+/// The listening socket a listener's loops share, and its stop: each
 /// loop takes the socket out of its epoll set when woken, and the last one
 /// closes it, so no loop can accept on a descriptor number that has been
 /// closed and reused.
@@ -21,6 +21,8 @@ final class ListenerControl: Sendable {
         var stopRequested = false
         var closed = false
         var waiting: [CheckedContinuation<Void, Never>] = []
+        /// Waiting for the last connection to end.
+        var waitingIdle: [CheckedContinuation<Void, Never>] = []
     }
 
     init(fd: Int32, maxConnections: Int) {
@@ -37,7 +39,29 @@ final class ListenerControl: Sendable {
 
     /// Gives back a place taken by ``reserveConnection()``.
     func connectionEnded() {
-        connections.subtract(1, ordering: .relaxed)
+        guard connections.subtract(1, ordering: .relaxed).newValue == 0 else { return }
+        let waiting = state.withLock { state in
+            defer { state.waitingIdle = [] }
+            return state.waitingIdle
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Connections open now, over all loops.
+    var openConnections: Int { connections.load(ordering: .relaxed) }
+
+    /// Returns once no connection is open. The count is read under the same
+    /// lock ``connectionEnded()`` takes when it reaches zero, so the last
+    /// end cannot slip between the check and the wait.
+    func waitUntilNoConnections() async {
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state in
+                let idle = connections.load(ordering: .relaxed) == 0
+                if !idle { state.waitingIdle.append(continuation) }
+                return idle
+            }
+            if idle { continuation.resume() }
+        }
     }
 
     /// Counts a loop about to start.

@@ -23,9 +23,7 @@ import Glibc
 final class RelayLoop: @unchecked Sendable {
     struct Configuration {
         let cluster: Cluster
-        /// Each backend's address, resolved when the listener started;
-        /// nil when its name did not resolve.
-        let addresses: [SocketAddress?]
+        let addresses: BackendSocketAddresses
         let options: ProxyOptions
         let settings: TCPListenerSettings
         let logger: Logger

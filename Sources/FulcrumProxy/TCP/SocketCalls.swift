@@ -55,6 +55,29 @@ enum SocketCalls {
         }
         return result == 0 ? ProxyEndpoint(storage) : nil
     }
+
+    /// A non-blocking listening socket bound to `host:port` (port 0 picks
+    /// a free one), with SO_REUSEADDR and TCP_NODELAY; returns it and the
+    /// port it got.
+    static func listen(host: String, port: Int) throws -> (Int32, Int) {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let fd = socket(address.protocol.rawValue, SocketCalls.streamNonBlocking, 0)
+        guard fd >= 0 else { throw SocketCallError("socket") }
+        do {
+            guard SocketCalls.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1) else { throw SocketCallError("setsockopt(SO_REUSEADDR)") }
+            // Accepted sockets inherit TCP_NODELAY from the listener.
+            guard SocketCalls.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) else {
+                throw SocketCallError("setsockopt(TCP_NODELAY)")
+            }
+            guard address.withSockAddr({ bind(fd, $0, socklen_t($1)) }) == 0 else { throw SocketCallError("bind \(host):\(port)") }
+            guard Glibc.listen(fd, 1024) == 0 else { throw SocketCallError("listen") }
+            guard let bound = SocketCalls.localEndpoint(fd) else { throw SocketCallError("getsockname") }
+            return (fd, Int(bound.port))
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
 }
 
 extension ProxyEndpoint {

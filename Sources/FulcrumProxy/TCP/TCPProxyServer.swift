@@ -47,14 +47,14 @@ public final class TCPProxyServer: Sendable {
         logger: Logger = Logger(label: "fulcrum.tcp")
     ) async throws -> TCPProxyServer {
         let threads = max(1, group.makeIterator().reduce(0) { count, _ in count + 1 })
-        let (listenFD, boundPort) = try listen(host: host, port: port)
+        let (listenFD, boundPort) = try SocketCalls.listen(host: host, port: port)
         let listener = ListenerControl(
             fd: listenFD,
             maxConnections: settings.maxConnections ?? TCPListenerSettings.descriptorBound()
         )
         let configuration = RelayLoop.Configuration(
             cluster: cluster,
-            addresses: resolve(cluster, logger: logger),
+            addresses: BackendSocketAddresses(cluster, logger: logger),
             options: options,
             settings: settings,
             logger: logger
@@ -88,39 +88,5 @@ public final class TCPProxyServer: Sendable {
     public func stop() async {
         if listener.requestStop() { for loop in loops { loop.wake() } }
         await listener.waitClosed()
-    }
-
-    private static func listen(host: String, port: Int) throws -> (Int32, Int) {
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let fd = socket(address.protocol.rawValue, SocketCalls.streamNonBlocking, 0)
-        guard fd >= 0 else { throw SocketCallError("socket") }
-        do {
-            guard SocketCalls.setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1) else { throw SocketCallError("setsockopt(SO_REUSEADDR)") }
-            // Accepted sockets inherit TCP_NODELAY from the listener.
-            guard SocketCalls.setInt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1) else {
-                throw SocketCallError("setsockopt(TCP_NODELAY)")
-            }
-            guard address.withSockAddr({ bind(fd, $0, socklen_t($1)) }) == 0 else { throw SocketCallError("bind \(host):\(port)") }
-            guard Glibc.listen(fd, 1024) == 0 else { throw SocketCallError("listen") }
-            guard let bound = SocketCalls.localEndpoint(fd) else { throw SocketCallError("getsockname") }
-            return (fd, Int(bound.port))
-        } catch {
-            close(fd)
-            throw error
-        }
-    }
-
-    /// Backend addresses, looked up once here as HAProxy does by default:
-    /// a name that does not resolve fails each connect to that backend
-    /// (and so its passive health) rather than the listener.
-    private static func resolve(_ cluster: Cluster, logger: Logger) -> [SocketAddress?] {
-        cluster.backends.map { backend in
-            do {
-                return try SocketAddress.makeAddressResolvingHost(backend.address.host, port: backend.address.port)
-            } catch {
-                logger.warning("backend address does not resolve", metadata: ["backend": "\(backend.id)", "error": "\(error)"])
-                return nil
-            }
-        }
     }
 }

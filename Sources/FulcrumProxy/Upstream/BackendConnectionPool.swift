@@ -1,24 +1,17 @@
-import NIOCore
-
-/// Idle keep-alive connections to backends, for one event loop.
+/// Idle keep-alive connections to backends, for one loop.
 ///
-/// Connections are made on the client's event loop and returned to that
-/// loop's pool, so a pool is only ever touched by one thread and needs no
-/// lock. A connection is reused only if it is still open and has been idle
-/// less than `idleTimeout`; each backend keeps at most `maxIdlePerBackend`.
+/// Connections are made on the client's loop and returned to that loop's
+/// pool, so a pool is only ever touched by one thread and needs no lock. A
+/// connection is reused only if it is still open and has been idle less
+/// than `idleTimeout`; each backend keeps at most `maxIdlePerBackend`.
 final class BackendConnectionPool {
-    struct Entry {
-        let channel: any Channel
-        let handler: UpstreamHandler
-        var idleSince: NIODeadline
-    }
-
     let maxIdlePerBackend: Int
-    let idleTimeout: TimeAmount
+    /// Nanoseconds.
+    let idleTimeout: UInt64
     /// Idle connections by backend index.
-    @exclusivity(unchecked) private var idle: [[Entry]]
+    private var idle: [[BackendConnection]]
 
-    init(backends: Int, maxIdlePerBackend: Int, idleTimeout: TimeAmount) {
+    init(backends: Int, maxIdlePerBackend: Int, idleTimeout: UInt64) {
         self.maxIdlePerBackend = maxIdlePerBackend
         self.idleTimeout = idleTimeout
         idle = Array(repeating: [], count: backends)
@@ -26,29 +19,35 @@ final class BackendConnectionPool {
 
     /// The most recently used open connection to `backend`, if one is fresh
     /// enough; stale ones met on the way are closed.
-    func checkout(_ backend: Int, now: NIODeadline = .now()) -> Entry? {
-        while let entry = idle[backend].popLast() {
-            if entry.handler.isActive && now - entry.idleSince < idleTimeout { return entry }
-            entry.channel.close(promise: nil)
+    func checkout(_ backend: Int, now: UInt64) -> BackendConnection? {
+        while let connection = idle[backend].popLast() {
+            if connection.isOpen && !connection.readable && now &- connection.idleSince < idleTimeout { return connection }
+            connection.close()
         }
         return nil
     }
 
     /// Keeps a connection for reuse, or closes it when the backend already
     /// has enough idle ones.
-    func checkin(_ backend: Int, channel: any Channel, handler: UpstreamHandler, now: NIODeadline = .now()) {
-        guard handler.isActive, idle[backend].count < maxIdlePerBackend else {
-            channel.close(promise: nil)
+    func checkin(_ connection: BackendConnection, now: UInt64) {
+        guard connection.isOpen, idle[connection.backend].count < maxIdlePerBackend else {
+            connection.close()
             return
         }
-        idle[backend].append(Entry(channel: channel, handler: handler, idleSince: now))
+        connection.idleSince = now
+        idle[connection.backend].append(connection)
     }
 
-    /// Forgets a connection that closed while idle.
-    func remove(_ channel: any Channel, backend: Int) {
-        idle[backend].removeAll { $0.channel === channel }
+    /// Forgets a connection that ended while idle.
+    func remove(_ connection: BackendConnection) {
+        idle[connection.backend].removeAll { $0 === connection }
     }
 
-    /// How many idle connections the pool holds, for tests.
-    var idleCount: Int { idle.reduce(0) { $0 + $1.count } }
+    /// Closes every idle connection, when the loop stops.
+    func closeAll() {
+        for list in idle {
+            for connection in list { connection.close() }
+        }
+        idle = idle.map { _ in [] }
+    }
 }

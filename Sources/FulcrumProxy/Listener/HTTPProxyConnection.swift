@@ -1,9 +1,9 @@
+import CFulcrumLinux
 import CoreMetrics
 import FulcrumConfig
 import FulcrumCore
 import Logging
 import NIOCore
-import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -20,26 +20,23 @@ import Glibc
 /// was chosen, decoding into NIOHTTP1's types and re-encoding cost 23 µs of
 /// CPU per request against HAProxy's 16.7; forwarding bytes cost about 13.
 ///
-/// Everything runs on the client's event loop: backend connections are
-/// dialled with `ClientBootstrap(group: context.eventLoop)` and kept in that
-/// loop's keep-alive pool, so callbacks never race and nothing needs a lock.
+/// Everything runs on the client's ``PollLoop``: backend connections are
+/// dialled on it and kept in that loop's keep-alive pool, so callbacks never
+/// race and nothing needs a lock.
 ///
-/// Backpressure works as in a GlueHandler, in both directions: the client is
-/// not read while the backend cannot take writes (or, before a backend is
-/// connected, while the replay buffer is full), nor while a response is
-/// pending, which bounds what a pipelining client can queue; the backend is
-/// not read while the client cannot take writes.
+/// Backpressure works in both directions: the client is not read while the
+/// backend has bytes it has not taken (or, before a backend is connected,
+/// while the replay buffer is full), nor while a response is pending, which
+/// bounds what a pipelining client can queue; the backend is not read while
+/// the client has bytes it has not taken. Each read is written on at once.
 ///
-/// Its stored properties are `@exclusivity(unchecked)`: the handler runs on
-/// one event loop and never overlaps two accesses to one property, and the
+/// Its stored properties are `@exclusivity(unchecked)`: the connection runs
+/// on one thread and never overlaps two accesses to one property, and the
 /// dynamic checks cost about 2.5% of the proxy's CPU (profiled under wrk).
-final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
+final class HTTPProxyConnection: StreamSocket {
+    private unowned(unsafe) let owner: HTTPListenerLoop
     private let routing: HTTPRouting
-    /// The routing's targets as this event loop uses them.
+    /// The routing's targets as this loop uses them.
     private let targets: [LoopTarget]
     private let logger: Logger
     private let clientTimeouts: ClientTimeouts
@@ -48,27 +45,26 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let limits: HTTPParserLimits
     private let rejected: Counter?
     @exclusivity(unchecked) private var random = FastRandom()
-    @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    /// The client's address, read once: it does not change on a connection.
+    /// The client's address: the peer's, or the one its PROXY header names.
     @exclusivity(unchecked) private var client: ClientAddress?
     @exclusivity(unchecked) private var clientIP: String?
     /// Both ends of the client's connection as a PROXY protocol header to a
-    /// backend names them: the peer's (or the carried client's) and ours.
+    /// backend names them: the peer's (or the carried client's) and ours,
+    /// looked up when first needed.
     @exclusivity(unchecked) private var clientEndpoint: ProxyEndpoint?
-    @exclusivity(unchecked) private var localEndpoint: ProxyEndpoint?
-    /// Read once: each `context.channel` access costs a retain and release.
-    @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
+    @exclusivity(unchecked) private var carriedDestination: ProxyEndpoint?
     /// Reused for every rewritten head: by the next request the previous
     /// write has left, so `clear()` finds the storage unshared and the head
     /// is written without an allocation (a write still pending makes it
     /// copy first, which is merely the old cost).
     @exclusivity(unchecked) private var requestHeadBuffer: ByteBuffer
     @exclusivity(unchecked) private var responseHeadBuffer: ByteBuffer
-    @exclusivity(unchecked) private var channel: (any Channel)?
 
     // MARK: Client side
 
     private enum Phase {
+        /// Reading a PROXY protocol header, on a listener that requires one.
+        case proxyHeader
         /// Reading a request head.
         case head
         /// Forwarding the request's body.
@@ -86,17 +82,23 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) private var parser: HTTPRequestHeadParser
     @exclusivity(unchecked) private var fields: [HTTPHeaderField] = []
     @exclusivity(unchecked) private var requestFramer = HTTPBodyFramer(mode: .none)
-    @exclusivity(unchecked) private var pendingClientRead = false
-    @exclusivity(unchecked) private var clientUnflushed = false
     /// The response head is built but not yet written (see ``startResponse(_:_:)``).
     @exclusivity(unchecked) private var headPending = false
     @exclusivity(unchecked) private var upstreamUnflushed = false
+    @exclusivity(unchecked) private var clientUnflushed = false
     /// Guards ``processInbound()`` against re-entry from the responses it
     /// triggers (pipelined requests answered at once would otherwise recurse).
     @exclusivity(unchecked) private var processing = false
     @exclusivity(unchecked) private var inputClosed = false
     /// Set when the listener drains: finish the request in flight, then close.
     @exclusivity(unchecked) private var draining = false
+    /// Set by ``close()``: the socket closes once what is queued has gone.
+    @exclusivity(unchecked) private var closeWhenSent = false
+    /// The client has had its FIN; what it still sends is dropped.
+    @exclusivity(unchecked) private var lingering = false
+    /// The client may still be sending what was not read: a request body
+    /// cut short by an early answer, or the rest of a refused request.
+    @exclusivity(unchecked) private var unreadInput = false
     @exclusivity(unchecked) private var servedRequests = 0
 
     // MARK: The exchange in progress
@@ -127,15 +129,17 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) private var attemptID = 0
     @exclusivity(unchecked) private var attemptCounter = 0
     @exclusivity(unchecked) private var backend = -1
-    @exclusivity(unchecked) private var upstream: UpstreamHandler?
+    @exclusivity(unchecked) private var upstream: BackendConnection?
+    /// The backend connection being dialled for the current attempt.
+    @exclusivity(unchecked) private var dialling: BackendConnection?
     /// Whether the current attempt counts in the backend's load.
     @exclusivity(unchecked) private var attemptOpen = false
-    @exclusivity(unchecked) private var attemptStarted = NIODeadline.now()
-    @exclusivity(unchecked) private var started = NIODeadline.now()
-    /// The time of the event being handled, read once at each entry point
-    /// (a read, a connect, a timer) and used by everything it triggers.
-    @exclusivity(unchecked) private var eventNow = NIODeadline.now()
-    private var eventInstant: Instant { Instant(nanoseconds: eventNow.uptimeNanoseconds) }
+    @exclusivity(unchecked) private var attemptStarted = NIODeadline.uptimeNanoseconds(0)
+    @exclusivity(unchecked) private var started = NIODeadline.uptimeNanoseconds(0)
+    /// The time of the event being handled: the loop reads the clock once
+    /// per turn, and everything a turn triggers uses that reading.
+    private var eventNow: NIODeadline { .uptimeNanoseconds(loop.now) }
+    private var eventInstant: Instant { Instant(nanoseconds: loop.now) }
 
     // MARK: The response
 
@@ -154,36 +158,34 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Response bytes sent to the client, for the access log.
     @exclusivity(unchecked) private var responseBytes = 0
 
-    // MARK: Timers
+    // MARK: Timers (CLOCK_MONOTONIC nanoseconds)
 
-    /// When the client must have sent a complete head; no deadline while
-    /// an exchange is in progress.
-    @exclusivity(unchecked) private var clientTimer = DeadlineTimer()
-    /// When the backend must next show activity; no deadline while no
-    /// attempt is connected.
-    @exclusivity(unchecked) private var backendTimer = DeadlineTimer()
+    /// When the client must have sent a complete head (or, once closing,
+    /// taken what is queued for it); none while an exchange is in progress.
+    @exclusivity(unchecked) private var clientDeadline: UInt64?
+    /// When the backend must next show activity; none while no attempt is
+    /// connected.
+    @exclusivity(unchecked) private var backendDeadline: UInt64?
 
-    init(
-        routing: HTTPRouting,
-        targets: [LoopTarget],
-        clientTimeouts: ClientTimeouts,
-        accessLog: AccessLogFormat?,
-        limits: HTTPParserLimits = .defaults,
-        rejected: Counter? = nil,
-        logger: Logger
-    ) {
-        self.rejected = rejected
-        self.routing = routing
-        self.targets = targets
-        self.clientTimeouts = clientTimeouts
-        self.accessLog = accessLog
-        accessLogger = accessLog.map { _ in Logger(label: "fulcrum.access") }
-        self.limits = limits
+    init(fd: Int32, peer: ProxyEndpoint?, expectsProxyHeader: Bool, owner: HTTPListenerLoop) {
+        self.owner = owner
+        routing = owner.routing
+        targets = owner.targets
+        clientTimeouts = owner.clientTimeouts
+        accessLog = owner.accessLog
+        accessLogger = owner.accessLogger
+        limits = owner.limits
+        rejected = owner.rejected
+        logger = owner.logger
         parser = HTTPRequestHeadParser(limits: limits)
         requestHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
         responseHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
         responseParser = HTTPResponseHeadParser(limits: limits)
-        self.logger = logger
+        client = peer?.address
+        clientIP = peer.map { "\($0.address)" }
+        clientEndpoint = peer
+        phase = expectsProxyHeader ? .proxyHeader : .head
+        super.init(fd: fd, loop: owner.loop)
     }
 
     /// How much of a request body is kept for replay on another backend once
@@ -195,47 +197,124 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// How long an attempt may wait for its first response byte.
     private var attemptTimeout: TimeAmount { options.perTryTimeout ?? options.firstByteTimeout }
 
-    // MARK: - Channel events
+    // MARK: - Socket events
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        eventNow = .now()
-        self.context = context
-        client = context.channel.remoteAddress.flatMap(ClientAddress.init)
-        clientIP = context.channel.remoteAddress?.ipAddress
-        allocator = context.channel.allocator
-        clientEndpoint = context.channel.remoteAddress.flatMap(ProxyEndpoint.init)
-        localEndpoint = context.channel.localAddress.flatMap(ProxyEndpoint.init)
-        channel = context.channel
-        if context.channel.isActive { awaitRequestHead() }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        eventNow = .now()
+    /// Starts the connection once its socket is registered.
+    func start() {
         awaitRequestHead()
-        context.fireChannelActive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        clientTimer.cancel()
-        backendTimer.cancel()
-        self.context = nil
-        channel = nil
+    override func handle(events: UInt32) {
+        if noteEvents(events) { clientDrained() }
+        guard isOpen else { return }
+        if lingering {
+            drainLingering()
+        } else if sendFailed {
+            connectionLost()
+        } else {
+            readClient()
+        }
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        eventNow = .now()
-        Self.accumulate(unwrapInboundIn(data), into: &inbound)
-        processInbound()
+    override func anotherTurn() {
+        if lingering {
+            drainLingering()
+        } else {
+            readClient()
+        }
     }
 
-    /// One flush per read burst: what this read delivered goes to the
-    /// backend in as few writes as the kernel allows.
-    func channelReadComplete(context: ChannelHandlerContext) {
-        flushUpstream()
+    override func deadlinePassed() {
+        let now = loop.now
+        if let due = clientDeadline, due <= now { clientTimerFired() }
+        if isOpen, let due = backendDeadline, due <= now { backendTimedOut() }
+        if isOpen { armDeadlines() }
     }
 
-    /// Flushes only when something was written since the last flush: an
-    /// empty flush still walks the pipeline and the channel's state.
+    private func armDeadlines() {
+        switch (clientDeadline, backendDeadline) {
+        case (let a?, let b?): loop.arm(self, at: min(a, b))
+        case (let a?, nil), (nil, let a?): loop.arm(self, at: a)
+        case (nil, nil): break
+        }
+    }
+
+    private func setClientDeadline(_ timeout: TimeAmount?) {
+        clientDeadline = timeout.map { loop.now &+ UInt64(max($0.nanoseconds, 0)) }
+        if let due = clientDeadline { loop.arm(self, at: due) }
+    }
+
+    private func setBackendDeadline(_ timeout: TimeAmount?) {
+        backendDeadline = timeout.map { loop.now &+ UInt64(max($0.nanoseconds, 0)) }
+        if let due = backendDeadline { loop.arm(self, at: due) }
+    }
+
+    /// What was queued for the client has gone: a closing connection
+    /// closes; otherwise the backend may be read again.
+    private func clientDrained() {
+        if closeWhenSent {
+            finishSending()
+        } else {
+            upstream?.resumeReads()
+        }
+    }
+
+    /// Reads what the client sent while the phase allows, passing each read
+    /// on at once.
+    private func readClient() {
+        var reads = 0
+        while isOpen && readable && clientReadAllowed {
+            if reads == PollLoop.readsPerTurn {
+                loop.again(self)
+                return
+            }
+            reads += 1
+            switch loop.read(fd) {
+            case .bytes(let buffer):
+                noteRead(buffer.readableBytes)
+                Self.accumulate(buffer, into: &inbound)
+                processInbound()
+                flushUpstream()
+                keepInboundSmall()
+            case .wouldBlock:
+                readable = false
+            case .interrupted:
+                continue
+            case .end:
+                readable = false
+                // A client may send its request and shut its side; the
+                // answer still goes back, then the connection closes.
+                inputClosed = true
+                if phase == .proxyHeader {
+                    proxyHeaderFailed(ProxyProtocolError(.truncated, "the peer closed before a complete header"))
+                } else if !active {
+                    close()
+                }
+                return
+            case .failed(let code):
+                logger.debug("closing client connection", metadata: ["reason": "\(SocketCallError("recv", code))"])
+                connectionLost()
+                return
+            }
+        }
+    }
+
+    /// Bytes kept past this read (a partial head, a pipelined request) are
+    /// copied out of the loop's read buffer when they are a small part of
+    /// it, so that a connection waiting on a slow client holds a few bytes
+    /// rather than 64 KiB, and the loop's next read reuses its storage.
+    private func keepInboundSmall() {
+        guard let kept = inbound else { return }
+        if kept.readableBytes == 0 {
+            inbound = nil
+        } else if kept.capacity >= PollLoop.readSize && kept.readableBytes <= 4096 {
+            var copy = ByteBufferAllocator().buffer(capacity: kept.readableBytes)
+            copy.writeImmutableBuffer(kept)
+            inbound = copy
+        }
+    }
+
+    /// Flushes only when something was written since the last flush.
     private func flushUpstream() {
         guard upstreamUnflushed else { return }
         upstreamUnflushed = false
@@ -245,75 +324,50 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func flushClient() {
         guard clientUnflushed else { return }
         clientUnflushed = false
-        context?.flush()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { upstream?.resumeReads() }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if clientReadAllowed {
-            context.read()
-        } else {
-            pendingClientRead = true
+        flush()
+        if sendFailed {
+            connectionLost()
+        } else if !isWritable {
+            // The client is not keeping up: stop reading the backend until
+            // it has taken what is queued.
+            upstream?.pauseReads()
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        eventNow = .now()
-        if let carried = event as? ProxyProtocolClientAddress {
-            // The listener's PROXY protocol decoder read who the client is.
-            if let endpoint = carried.client {
-                client = endpoint.address
-                clientIP = endpoint.address.description
-                clientEndpoint = endpoint
-            }
-            if carried.header.command == .proxy, let destination = carried.header.addresses?.destination {
-                localEndpoint = destination
-            }
-        } else if event is DrainRequest {
-            draining = true
-            if !active { close() }
-        } else if case ChannelEvent.inputClosed = event {
-            // A client may send its request and shut its side; the answer
-            // still goes back, then the connection closes.
-            inputClosed = true
-            if !active { close() }
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
+    /// Called by the listener when it drains.
+    func drain() {
+        draining = true
+        if !active { close() }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        eventNow = .now()
+    /// The connection is gone (or is closed now, without waiting for queued
+    /// bytes): release the backend side without blaming the backend.
+    func connectionLost() {
+        guard isOpen else { return }
         if active {
-            // The client left mid-exchange: release the backend side without
-            // blaming the backend.
             finishAttempt(outcome: nil)
             endExchange()
         }
         phase = .closed
-        clientTimer.cancel()
-        backendTimer.cancel()
-        context.fireChannelInactive()
+        clientDeadline = nil
+        backendDeadline = nil
+        inbound = nil
+        closeSocket()
+        owner.connectionClosed(self)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger.debug("closing client connection", metadata: ["reason": "\(error)"])
-        context.close(promise: nil)
+    override func abandon() {
+        connectionLost()
     }
 
     // MARK: - Reading requests
 
     private var clientReadAllowed: Bool {
         switch phase {
-        case .head: true
+        case .proxyHeader, .head: true
         case .body: upstream.map(\.isWritable) ?? (replayBytes < Self.retryBufferLimit)
-        // Reading on while a response is pending keeps the socket's read
-        // interest registered (holding it costs two epoll_ctl calls per
-        // request); what a pipelining client sends meanwhile is bounded.
+        // What a pipelining client sends while a response is pending is
+        // read, up to a bound.
         case .waiting: (inbound?.readableBytes ?? 0) < Self.pipelineBufferLimit
         case .closed: false
         }
@@ -323,10 +377,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// response is pending: 64 KiB, one maximal head.
     static let pipelineBufferLimit = 64 * 1024
 
+    /// Reads the client again, after the current events, if it has input
+    /// waiting that the phase now allows.
     private func resumeClientReads() {
-        guard pendingClientRead, clientReadAllowed, let context else { return }
-        pendingClientRead = false
-        context.read()
+        guard isOpen, readable, clientReadAllowed else { return }
+        loop.again(self)
     }
 
     /// Parses and forwards what the client sent, as far as the current
@@ -335,8 +390,31 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !processing else { return }
         processing = true
         defer { processing = false }
-        while context != nil, var buffer = inbound, buffer.readableBytes > 0 {
+        while isOpen, var buffer = inbound, buffer.readableBytes > 0 {
             switch phase {
+            case .proxyHeader:
+                let parsed = buffer.withUnsafeReadableBytes { bytes in
+                    Result { () throws(ProxyProtocolError) in try owner.proxyHeaderParser.parse(bytes) }
+                }
+                switch parsed {
+                case .failure(let error):
+                    proxyHeaderFailed(error)
+                    return
+                case .success(.incomplete):
+                    return
+                case .success(.complete(let header, let length)):
+                    buffer.moveReaderIndex(forwardBy: length)
+                    inbound = buffer
+                    if let endpoint = header.client {
+                        client = endpoint.address
+                        clientIP = "\(endpoint.address)"
+                        clientEndpoint = endpoint
+                    }
+                    if header.command == .proxy, let destination = header.addresses?.destination {
+                        carriedDestination = destination
+                    }
+                    phase = .head
+                }
             case .head:
                 let result = buffer.withUnsafeReadableBytes { parser.parse($0, fields: &fields) }
                 switch result {
@@ -374,8 +452,19 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The spec forbids guessing whether a header is present, since falling
+    /// back to the raw connection would let anyone spoof an address: a
+    /// trusted source that sends no valid header is closed.
+    private func proxyHeaderFailed(_ error: ProxyProtocolError) {
+        logger.warning(
+            "closing connection: PROXY protocol",
+            metadata: ["peer": "\(clientIP ?? "-")", "reason": "\(error.code)", "detail": "\(error.message)"]
+        )
+        connectionLost()
+    }
+
     private func startExchange(_ headBytes: ByteBuffer, _ head: ParsedHTTPRequestHead) {
-        clientTimer.deadline = nil
+        clientDeadline = nil
         servedRequests += 1
         active = true
         let view = HTTPRequestView(bytes: headBytes, head: head, fields: fields)
@@ -407,9 +496,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard slice.readableBytes > 0 else { return }
         replayBytes += slice.readableBytes
         if let upstream {
-            upstream.write(slice)
+            upstream.enqueue(slice)
             upstreamUnflushed = true
-            backendTimer.deadline = eventNow + attemptTimeout
+            setBackendDeadline(attemptTimeout)
             if replayBytes > Self.retryBufferLimit {
                 replay.removeAll(keepingCapacity: true)
                 replayReleased = true
@@ -438,6 +527,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             metadata: ["client": "\(clientIP ?? "-")"]
         )
         phase = .closed
+        unreadInput = true
         rejected?.increment()
         writeErrorResponse(error.status, Self.reasonPhrase(error.status), retryAfter: false, close: true, http10KeepAlive: false)
     }
@@ -445,7 +535,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Attempts
 
     private func dispatch() {
-        guard let context, active else { return }
+        guard isOpen, active else { return }
         let loopTarget = targets[target]
         let cluster = loopTarget.cluster
         var pick = PickContext(random: random, now: eventInstant)
@@ -483,46 +573,64 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         backend.load.start()
 
         let attemptID = attemptCounter
-        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.checkout(index, now: eventNow) {
-            idle.handler.attach(self, attemptID: attemptID)
-            connected(idle.handler, attemptID: attemptID)
+        if loopTarget.options.sendProxyProtocol == nil, let idle = loopTarget.pool.checkout(index, now: loop.now) {
+            idle.attach(self, attemptID: attemptID)
+            connected(idle, attemptID: attemptID)
             return
         }
-        let handler = UpstreamHandler(pool: loopTarget.pool, backend: index)
-        handler.attach(self, attemptID: attemptID)
-        let boundHandler = NIOLoopBound(handler, eventLoop: context.eventLoop)
-        let bootstrap = ClientBootstrap(group: context.eventLoop)
-            .connectTimeout(loopTarget.options.connectTimeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(boundHandler.value)
-                }
+        guard let address = loopTarget.addresses[index] else {
+            attemptFailed(attemptID: attemptID, reason: "connect: cannot resolve \(backend.address.host)", connectFailed: true)
+            return
+        }
+        let connection: BackendConnection
+        do {
+            connection = try BackendConnection.connect(
+                to: address,
+                timeout: UInt64(max(loopTarget.options.connectTimeout.nanoseconds, 0)),
+                loop: loop,
+                pool: loopTarget.pool,
+                backend: index
+            )
+        } catch {
+            if error.isLocal {
+                // Out of descriptors or ports here: no backend is to blame
+                // (under exhaustion that would eject them all).
+                finishAttempt(outcome: nil)
+                respondWithError(503, "Service Unavailable", reason: "cannot connect: \(error.description)", retryAfter: true)
+            } else {
+                attemptFailed(attemptID: attemptID, reason: "connect: \(error.description)", connectFailed: true)
             }
-        // By parsed address: connect(host:port:) would run getaddrinfo and a
-        // Happy Eyeballs race for every connection, even to 127.0.0.1.
-        loopTarget.addresses.connect(bootstrap, backend: index, of: cluster)
-            .assumeIsolated()
-            .whenComplete { result in
-                self.eventNow = .now()
-                switch result {
-                case .success: self.connected(handler, attemptID: attemptID)
-                case .failure(let error): self.attemptFailed(attemptID: attemptID, reason: "connect: \(ConnectionErrorText.describe(error))", connectFailed: true)
-                }
-            }
+            return
+        }
+        connection.attach(self, attemptID: attemptID)
+        dialling = connection
     }
 
-    private func connected(_ upstream: UpstreamHandler, attemptID: Int) {
-        guard context != nil, active, self.attemptID == attemptID, let view else {
+    /// A backend connection this connection dialled has connected.
+    func backendConnected(_ upstream: BackendConnection, attemptID: Int) {
+        connected(upstream, attemptID: attemptID)
+    }
+
+    /// A backend connection this connection dialled did not connect; it has
+    /// closed itself.
+    func backendConnectFailed(attemptID: Int, reason: String) {
+        attemptFailed(attemptID: attemptID, reason: "connect: \(reason)", connectFailed: true)
+    }
+
+    private func connected(_ upstream: BackendConnection, attemptID: Int) {
+        guard isOpen, active, self.attemptID == attemptID, let view else {
             upstream.close()
             return
         }
+        dialling = nil
         self.upstream = upstream
         // The head goes into this connection's own buffer: by the next
         // request the previous write has left, so no allocation is needed.
         requestHeadBuffer.clear()
         if let version = options.sendProxyProtocol {
+            let destination = carriedDestination ?? SocketCalls.localEndpoint(fd)
             let addresses = clientEndpoint.flatMap { client in
-                localEndpoint.map { ProxyHeader.Addresses(source: client, destination: $0) }
+                destination.map { ProxyHeader.Addresses(source: client, destination: $0) }
             }
             requestHeadBuffer.writeBytes(ProxyHeader(version: version, addresses: addresses).encoded())
         }
@@ -536,11 +644,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             ),
             into: &requestHeadBuffer
         )
-        upstream.write(requestHeadBuffer)
-        for buffer in replay { upstream.write(buffer) }
+        upstream.enqueue(requestHeadBuffer)
+        for buffer in replay { upstream.enqueue(buffer) }
         upstreamUnflushed = true
         flushUpstream()
-        armBackendDeadline()
+        setBackendDeadline(attemptTimeout)
         resumeClientReads()
     }
 
@@ -611,7 +719,11 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let loopTarget = targets[target]
         let cluster = loopTarget.cluster
         attemptOpen = false
-        backendTimer.deadline = nil
+        backendDeadline = nil
+        if let dialling {
+            dialling.close()
+            self.dialling = nil
+        }
         let latency = Duration.nanoseconds((eventNow - attemptStarted).nanoseconds)
         cluster.backends[backend].load.finish(latency: latency, at: eventInstant)
         if let outcome {
@@ -621,8 +733,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if let upstream {
             upstream.detach()
-            if reuse, let channel = upstream.channel {
-                loopTarget.pool.checkin(backend, channel: channel, handler: upstream, now: eventNow)
+            if reuse {
+                loopTarget.pool.checkin(upstream, now: loop.now)
             } else {
                 upstream.close()
             }
@@ -644,6 +756,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Forgets the finished exchange, keeping buffers' capacity.
     private func endExchange() {
+        if phase == .body { unreadInput = true }
         active = false
         view = nil
         replay.removeAll(keepingCapacity: true)
@@ -654,7 +767,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         attempts = 0
         backend = -1
         upstream = nil
-        backendTimer.deadline = nil
+        backendDeadline = nil
         resetResponse()
     }
 
@@ -662,18 +775,20 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func backendRead(_ buffer: ByteBuffer, attemptID: Int) {
         guard active, self.attemptID == attemptID else { return }
-        eventNow = .now()
-        backendTimer.deadline = eventNow + options.firstByteTimeout
+        setBackendDeadline(options.firstByteTimeout)
         if responseFramer != nil {
             forwardResponseBody(buffer)
-            return
+        } else {
+            Self.accumulate(buffer, into: &responseHead)
+            parseResponseHead()
         }
-        Self.accumulate(buffer, into: &responseHead)
-        parseResponseHead()
+        // Each read goes on to the client at once, so what is held per
+        // connection is at most one read.
+        flushClient()
     }
 
     private func parseResponseHead() {
-        while context != nil, active, var buffer = responseHead {
+        while isOpen, active, var buffer = responseHead {
             let result = buffer.withUnsafeReadableBytes { responseParser.parse($0, fields: &responseFields) }
             switch result {
             case .incomplete:
@@ -779,16 +894,9 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func writeToClient(_ buffer: ByteBuffer) {
-        guard let context else { return }
-        context.write(wrapOutboundOut(buffer), promise: nil)
+        guard isOpen else { return }
+        enqueue(buffer)
         clientUnflushed = true
-        if channel?.isWritable == false { upstream?.pauseReads() }
-    }
-
-    /// The backend's read burst ended: send the client what it produced, in
-    /// one flush.
-    func backendReadComplete() {
-        flushClient()
     }
 
     private func completeResponse() {
@@ -805,9 +913,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if close {
             self.close()
         } else {
-            // The backend connection is detached now, so its read-complete
-            // will not flush for us.
             flushClient()
+            guard isOpen else { return }
             phase = .head
             awaitRequestHead()
             processInbound()
@@ -817,7 +924,6 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func backendClosed(attemptID: Int) {
         guard active, self.attemptID == attemptID else { return }
-        eventNow = .now()
         if responseFramer != nil, case .messageComplete = responseFramer!.connectionClosed() {
             // A body delimited by the connection's end.
             backendKeepAlive = false
@@ -871,7 +977,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers the exchange in progress with an error of the proxy's own,
     /// logged with its reason.
     private func respondWithError(_ status: Int, _ phrase: StaticString, reason: String, retryAfter: Bool = false) {
-        guard context != nil else { return }
+        guard isOpen else { return }
         let target = view?.target ?? ""
         logger.warning(
             "\(status) \(phrase): \(reason)",
@@ -887,7 +993,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if attemptOpen { finishAttempt(outcome: nil) }
         endExchange()
         writeErrorResponse(status, phrase, retryAfter: retryAfter, close: close, http10KeepAlive: http10KeepAlive)
-        if !close {
+        if !close && isOpen {
             phase = .head
             awaitRequestHead()
             processInbound()
@@ -901,8 +1007,8 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func writeErrorResponse(_ status: Int, _ phrase: StaticString, retryAfter: Bool, close: Bool, http10KeepAlive: Bool) {
-        guard let context else { return }
-        var out = allocator.buffer(capacity: 160)
+        guard isOpen else { return }
+        var out = ByteBufferAllocator().buffer(capacity: 160)
         out.writeStaticString("HTTP/1.1 ")
         out.writeString(String(status))
         out.writeStaticString(" ")
@@ -921,7 +1027,7 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         out.writeStaticString(" ")
         out.writeStaticString(phrase)
         out.writeStaticString("\n")
-        context.write(wrapOutboundOut(out), promise: nil)
+        enqueue(out)
         clientUnflushed = true
         if close {
             self.close()
@@ -930,15 +1036,57 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Flushes what is queued for the client, then closes.
+    /// Flushes what is queued for the client, then closes. When the client
+    /// may still be sending, it first gets a FIN and what it sends is read
+    /// and dropped until its own FIN (at most ``lingerTime``): closing a
+    /// socket with unread input resets it, and a reset can destroy the
+    /// response before the client has read it.
     private func close() {
-        guard let context else { return }
+        guard isOpen, !closeWhenSent else { return }
         phase = .closed
-        clientTimer.deadline = nil
+        closeWhenSent = true
         clientUnflushed = false
-        context.writeAndFlush(wrapOutboundOut(allocator.buffer(capacity: 0)))
-            .assumeIsolated()
-            .whenComplete { _ in context.close(promise: nil) }
+        flush()
+        if sendFailed {
+            connectionLost()
+        } else if isWritable {
+            finishSending()
+        } else {
+            // A client that stops reading is given up at the idle timeout.
+            setClientDeadline(clientTimeouts.idle)
+        }
+    }
+
+    /// How long a closing client may go on sending after its FIN.
+    static let lingerTime = TimeAmount.seconds(2)
+
+    private func finishSending() {
+        guard !lingering else { return }
+        // Nothing unread and nothing coming: no reset to fear.
+        if inputClosed || !(readable || inbound != nil || unreadInput) {
+            connectionLost()
+            return
+        }
+        _ = shutdown(fd, Int32(SHUT_WR))
+        lingering = true
+        setClientDeadline(Self.lingerTime)
+        drainLingering()
+    }
+
+    private func drainLingering() {
+        for _ in 0..<PollLoop.readsPerTurn {
+            switch loop.read(fd) {
+            case .bytes, .interrupted:
+                continue
+            case .wouldBlock:
+                readable = false
+                return
+            case .end, .failed:
+                connectionLost()
+                return
+            }
+        }
+        loop.again(self)
     }
 
     /// Appends newly read bytes to those not consumed yet. The pending
@@ -976,35 +1124,20 @@ final class HTTPProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// new connection's first request (a slowloris defence), the idle
     /// timeout between keep-alive requests.
     private func awaitRequestHead() {
-        guard let context else { return }
-        let timeout = servedRequests == 0 ? clientTimeouts.header : clientTimeouts.idle
-        if clientTimer.move(to: eventNow + timeout) {
-            clientTimer.schedule(on: context.eventLoop) { self.clientTimerFired() }
-        }
+        guard isOpen else { return }
+        setClientDeadline(servedRequests == 0 ? clientTimeouts.header : clientTimeouts.idle)
     }
 
     private func clientTimerFired() {
-        eventNow = .now()
-        guard let context, clientTimer.expired(on: context.eventLoop, onFire: { self.clientTimerFired() }) else { return }
-        let first = servedRequests == 0
-        logger.debug(
-            "closing client connection",
-            metadata: ["reason": "\(first ? "no request head within" : "idle for") \(first ? clientTimeouts.header : clientTimeouts.idle)"]
-        )
-        context.close(promise: nil)
-    }
-
-    private func armBackendDeadline() {
-        guard let context else { return }
-        if backendTimer.move(to: eventNow + attemptTimeout) {
-            backendTimer.schedule(on: context.eventLoop) { self.backendTimerFired() }
+        clientDeadline = nil
+        if !closeWhenSent {
+            let first = servedRequests == 0
+            logger.debug(
+                "closing client connection",
+                metadata: ["reason": "\(first ? "no request head within" : "idle for") \(first ? clientTimeouts.header : clientTimeouts.idle)"]
+            )
         }
-    }
-
-    private func backendTimerFired() {
-        eventNow = .now()
-        guard let context, backendTimer.expired(on: context.eventLoop, onFire: { self.backendTimerFired() }) else { return }
-        backendTimedOut()
+        connectionLost()
     }
 
     // MARK: - Access log
