@@ -50,6 +50,55 @@ struct HTTPProxyProtocolTests {
         #expect(refused.isEmpty)
     }
 
+    @Test("A header a byte at a time and a LOCAL header are accepted; no header, or one stalled past the header timeout, closes and reaches no backend")
+    func acceptEdges() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await DemoBackend.start(name: "echo", group: group)
+        let cluster = try Cluster(
+            name: "echo",
+            backends: [try Backend(address: BackendAddress(host: "127.0.0.1", port: backend.port))],
+            settings: ClusterSettings(algorithm: .roundRobin)
+        )
+        let proxy = try await HTTPProxyServer.start(
+            host: "127.0.0.1",
+            port: 0,
+            routing: HTTPRouting(cluster: cluster),
+            clientTimeouts: ClientTimeouts(header: .milliseconds(300)),
+            proxyProtocolTrusted: [try IPNetwork.parse("127.0.0.0/8").get()],
+            group: group
+        )
+        defer {
+            Task {
+                await proxy.stop()
+                await backend.stop()
+                try? await group.shutdownGracefully()
+            }
+        }
+        let request = Array("GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+
+        let split = try connectLoopback(port: proxy.port)
+        defer { close(split) }
+        var one: Int32 = 1
+        setsockopt(split, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        for byte in Array("PROXY TCP4 203.0.113.9 127.0.0.1 4000 80\r\n".utf8) { sendAll(split, [byte]) }
+        sendAll(split, request)
+        let splitAnswer = String(decoding: receiveAll(split), as: UTF8.self)
+        #expect(splitAnswer.hasPrefix("HTTP/1.1 200 ") && splitAnswer.contains("x-forwarded-for: 203.0.113.9\n"), "\(splitAnswer)")
+
+        // LOCAL (a health check from the balancer in front) names no
+        // client: the connection's own peer stands.
+        let local = try rawExchange(port: proxy.port, bytes: Array("PROXY UNKNOWN\r\n".utf8) + request)
+        #expect(local.contains("x-forwarded-for: 127.0.0.1\n"), "\(local)")
+
+        let picked = cluster.backends[0].load.pickCount
+        #expect(try rawExchange(port: proxy.port, bytes: request).isEmpty)
+        let started = ContinuousClock.now
+        let stalled = try rawExchange(port: proxy.port, bytes: Array("PROXY TCP4 ".utf8))
+        #expect(stalled.isEmpty)
+        #expect(ContinuousClock.now - started >= .milliseconds(250), "closed before the header timeout")
+        #expect(cluster.backends[0].load.pickCount == picked)
+    }
+
     @Test("A cluster with proxy_protocol: v1 starts each backend connection with the client's header, and does not pool it")
     func send() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -186,6 +186,48 @@ struct HTTPWireTests {
             #expect(answer.hasSuffix("\r\n\r\ncut"))
         }
     }
+
+    @Test("A backend's early answer to an upload it will not read reaches the client, which is not reset mid-upload")
+    func earlyAnswerDuringUpload() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await RawBackend.start(
+            answer: "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large",
+            group: group
+        )
+        let cluster = try Cluster(
+            name: "raw",
+            backends: [try Backend(address: BackendAddress(host: "127.0.0.1", port: backend.port))],
+            settings: ClusterSettings(algorithm: .roundRobin)
+        )
+        let proxy = try await HTTPProxyServer.start(host: "127.0.0.1", port: 0, routing: HTTPRouting(cluster: cluster), group: group)
+        defer {
+            Task {
+                await proxy.stop()
+                try? await backend.close()
+                try? await group.shutdownGracefully()
+            }
+        }
+        let size = 64 * 1024 * 1024
+        let fd = try connectLoopback(port: proxy.port)
+        defer { close(fd) }
+        sendAll(fd, Array("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n".utf8))
+        // The proxy answers while this is still sending. Closing with the
+        // upload unread would reset the connection: the send fails, and
+        // over a real network the answer can be lost with it. The proxy
+        // instead sends a FIN and drops the rest of the upload.
+        let body = [UInt8](repeating: 0x61, count: size)
+        var sent = 0
+        while sent < size {
+            let count = body[sent...].withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, 65536), Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { break }
+            sent += count
+        }
+        #expect(sent == size, "the upload was cut off after \(sent) bytes (errno \(errno))")
+        shutdown(fd, Int32(SHUT_WR))
+        let answer = String(decoding: receiveAll(fd), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"), "got: \(answer.prefix(200))")
+        #expect(answer.hasSuffix("\r\n\r\ntoo large"))
+    }
 }
 
 /// A backend that answers every connection's first read with fixed bytes

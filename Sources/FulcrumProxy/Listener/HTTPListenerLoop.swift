@@ -90,25 +90,20 @@ final class HTTPListenerLoop: @unchecked Sendable {
             pause(for: 10_000_000, "at the connection limit; new connections wait in the listen queue", error: nil)
             return
         }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cfulcrum_accept(listener.fd, $0, &length) }
-        }
-        guard fd >= 0 else {
-            let code = errno
+        let fd: Int32
+        let peer: ProxyEndpoint?
+        switch SocketCalls.accept(listener.fd) {
+        case .connection(let accepted, let endpoint):
+            fd = accepted
+            peer = endpoint
+        case .nothing:
             listener.connectionEnded()
-            switch code {
-            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO:
-                break
-            default:
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays
-                // queued; try again shortly rather than spin.
-                pause(for: 100_000_000, "out of a local resource; not accepting for 100 ms", error: SocketCallError("accept4", code))
-            }
+            return
+        case .shortage(let error):
+            listener.connectionEnded()
+            pause(for: 100_000_000, "out of a local resource; not accepting for 100 ms", error: error)
             return
         }
-        let peer = ProxyEndpoint(storage)
         if let trusted = proxyProtocolTrusted {
             guard let peer, trusted.contains(where: { $0.contains(peer.address) }) else {
                 let who = peer.map { "\($0)" } ?? "an unknown peer"

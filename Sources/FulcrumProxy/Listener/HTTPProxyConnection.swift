@@ -262,40 +262,27 @@ final class HTTPProxyConnection: StreamSocket {
     /// Reads what the client sent while the phase allows, passing each read
     /// on at once.
     private func readClient() {
-        var reads = 0
-        while isOpen && readable && clientReadAllowed {
-            if reads == PollLoop.readsPerTurn {
-                loop.again(self)
-                return
+        let stop = readTurn(while: { clientReadAllowed }) { buffer in
+            Self.accumulate(buffer, into: &inbound)
+            processInbound()
+            flushUpstream()
+            keepInboundSmall()
+        }
+        switch stop {
+        case .paused:
+            break
+        case .ended:
+            // A client may send its request and shut its side; the answer
+            // still goes back, then the connection closes.
+            inputClosed = true
+            if phase == .proxyHeader {
+                proxyHeaderFailed(ProxyProtocolError(.truncated, "the peer closed before a complete header"))
+            } else if !active {
+                close()
             }
-            reads += 1
-            switch loop.read(fd) {
-            case .bytes(let buffer):
-                noteRead(buffer.readableBytes)
-                Self.accumulate(buffer, into: &inbound)
-                processInbound()
-                flushUpstream()
-                keepInboundSmall()
-            case .wouldBlock:
-                readable = false
-            case .interrupted:
-                continue
-            case .end:
-                readable = false
-                // A client may send its request and shut its side; the
-                // answer still goes back, then the connection closes.
-                inputClosed = true
-                if phase == .proxyHeader {
-                    proxyHeaderFailed(ProxyProtocolError(.truncated, "the peer closed before a complete header"))
-                } else if !active {
-                    close()
-                }
-                return
-            case .failed(let code):
-                logger.debug("closing client connection", metadata: ["reason": "\(SocketCallError("recv", code))"])
-                connectionLost()
-                return
-            }
+        case .failed(let code):
+            logger.debug("closing client connection", metadata: ["reason": "\(SocketCallError("recv", code))"])
+            connectionLost()
         }
     }
 
@@ -1130,6 +1117,10 @@ final class HTTPProxyConnection: StreamSocket {
 
     private func clientTimerFired() {
         clientDeadline = nil
+        if phase == .proxyHeader {
+            proxyHeaderFailed(ProxyProtocolError(.timeout, "no complete header within \(clientTimeouts.header)"))
+            return
+        }
         if !closeWhenSent {
             let first = servedRequests == 0
             logger.debug(

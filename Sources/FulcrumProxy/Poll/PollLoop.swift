@@ -103,28 +103,7 @@ final class PollLoop: @unchecked Sendable {
     /// Runs the loop on a thread of its own, named `name`, until
     /// ``shouldStop`` says so.
     func start(name: String) throws {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Started(loop: self, name: name)).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            let started = Unmanaged<Started>.fromOpaque(context!).takeRetainedValue()
-            cfulcrum_name_thread(started.name)
-            started.loop.run()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Started>.fromOpaque(context).release()
-            throw SocketCallError("pthread_create", result)
-        }
-        pthread_detach(thread)
-    }
-
-    private final class Started {
-        let loop: PollLoop
-        let name: String
-        init(loop: PollLoop, name: String) {
-            self.loop = loop
-            self.name = name
-        }
+        try LoopThread.start(name: name) { self.run() }
     }
 
     // MARK: - Sockets

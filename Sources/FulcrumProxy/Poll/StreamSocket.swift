@@ -51,6 +51,46 @@ class StreamSocket: PollSocket {
         if count < PollLoop.readSize && !peerFinished { readable = false }
     }
 
+    /// Why ``readTurn(while:deliver:)`` stopped.
+    enum ReadStop {
+        /// No input is waiting, `allowed` said no, or the socket closed
+        /// meanwhile; or the turn's share is read and another turn is asked.
+        case paused
+        /// The peer finished sending.
+        case ended
+        case failed(Int32)
+    }
+
+    /// Reads while input waits and `allowed()` says so, handing each read to
+    /// `deliver`; after ``PollLoop/readsPerTurn`` reads it asks the loop for
+    /// another turn, so one busy socket cannot starve the others.
+    func readTurn(while allowed: () -> Bool, deliver: (ByteBuffer) -> Void) -> ReadStop {
+        var reads = 0
+        while isOpen && readable && allowed() {
+            if reads == PollLoop.readsPerTurn {
+                loop.again(self)
+                return .paused
+            }
+            reads += 1
+            switch loop.read(fd) {
+            case .bytes(let buffer):
+                noteRead(buffer.readableBytes)
+                deliver(buffer)
+            case .wouldBlock:
+                readable = false
+            case .interrupted:
+                continue
+            case .end:
+                readable = false
+                return .ended
+            case .failed(let code):
+                readable = false
+                return .failed(code)
+            }
+        }
+        return .paused
+    }
+
     /// Queues `buffer`; it goes out at the next ``flush()``.
     func enqueue(_ buffer: ByteBuffer) {
         guard isOpen, !sendFailed, buffer.readableBytes > 0 else { return }

@@ -32,3 +32,13 @@ extension ClientAddress {
         self.init(ipv6High: high, low: low)
     }
 }
+
+extension ProxyEndpoint {
+    /// The endpoint of an IP socket address; `nil` for Unix-domain ones.
+    public init?(_ address: SocketAddress) {
+        guard let ip = ClientAddress(address), let port = address.port, let port16 = UInt16(exactly: port) else {
+            return nil
+        }
+        self.init(address: ip, port: port16)
+    }
+}

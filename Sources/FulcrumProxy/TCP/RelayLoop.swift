@@ -132,28 +132,7 @@ final class RelayLoop: @unchecked Sendable {
 
     /// Runs on a thread of its own, named `name`, until stopped and idle.
     func start(name: String) throws {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Started(loop: self, name: name)).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            let started = Unmanaged<Started>.fromOpaque(context!).takeRetainedValue()
-            cfulcrum_name_thread(started.name)
-            started.loop.run()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<Started>.fromOpaque(context).release()
-            throw SocketCallError("pthread_create", result)
-        }
-        pthread_detach(thread)
-    }
-
-    private final class Started {
-        let loop: RelayLoop
-        let name: String
-        init(loop: RelayLoop, name: String) {
-            self.loop = loop
-            self.name = name
-        }
+        try LoopThread.start(name: name) { self.run() }
     }
 
     private func run() {
@@ -273,25 +252,20 @@ final class RelayLoop: @unchecked Sendable {
             pauseAtLimit()
             return
         }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cfulcrum_accept(listenFD, $0, &length) }
-        }
-        guard fd >= 0 else {
-            let code = errno
+        let fd: Int32
+        let peer: ProxyEndpoint?
+        switch SocketCalls.accept(listenFD) {
+        case .connection(let accepted, let endpoint):
+            fd = accepted
+            peer = endpoint
+        case .nothing:
             listener.connectionEnded()
-            switch code {
-            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO:
-                break
-            default:
-                // EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays
-                // queued; try again shortly rather than spin.
-                pauseAccepting(SocketCallError("accept4", code))
-            }
+            return
+        case .shortage(let error):
+            listener.connectionEnded()
+            pauseAccepting(error)
             return
         }
-        let peer = ProxyEndpoint(storage)
         if let trusted = config.settings.proxyProtocolTrusted {
             guard let peer, trusted.contains(where: { $0.contains(peer.address) }) else {
                 let who = peer.map { "\($0)" } ?? "an unknown peer"

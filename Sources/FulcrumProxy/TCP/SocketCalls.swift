@@ -56,6 +56,32 @@ enum SocketCalls {
         return result == 0 ? ProxyEndpoint(storage) : nil
     }
 
+    /// What one `accept4` on a listening socket gave.
+    enum Accepted {
+        /// A connection, non-blocking, with its peer's address.
+        case connection(Int32, ProxyEndpoint?)
+        /// Nothing to take now (another loop took it, or it was aborted).
+        case nothing
+        /// Out of descriptors, memory or buffers: the connection stays
+        /// queued, and the caller should stop accepting for a while rather
+        /// than spin on a level-triggered listener.
+        case shortage(SocketCallError)
+    }
+
+    static func accept(_ listenFD: Int32) -> Accepted {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cfulcrum_accept(listenFD, $0, &length) }
+        }
+        guard fd < 0 else { return .connection(fd, ProxyEndpoint(storage)) }
+        let code = errno
+        switch code {
+        case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO: return .nothing
+        default: return .shortage(SocketCallError("accept4", code))
+        }
+    }
+
     /// A non-blocking listening socket bound to `host:port` (port 0 picks
     /// a free one), with SO_REUSEADDR and TCP_NODELAY; returns it and the
     /// port it got.

@@ -11,10 +11,13 @@ import Glibc
 public struct TCPListenerSettings: Sendable {
     /// Sources allowed to send a PROXY protocol header, or `nil` to accept
     /// none. When set, connections from elsewhere are closed and trusted
-    /// ones must start with a header (see ``ProxyProtocolDecoder``).
+    /// ones must start with a header: the spec forbids guessing whether one
+    /// is present, since falling back to the raw connection would let
+    /// anyone spoof an address.
     public var proxyProtocolTrusted: [IPNetwork]?
-    /// The time a trusted source gets to send its header. Default 5 s.
-    public var proxyHeaderTimeout = ProxyProtocolDecoder.defaultHeaderTimeout
+    /// The time a trusted source gets to send its header. Default 5 s (the
+    /// spec asks for at least 3 s, to cover a TCP retransmit).
+    public var proxyHeaderTimeout = TimeAmount.seconds(5)
     /// The header written to each backend connection before the payload, or
     /// `nil` (the default) for none.
     public var sendProxyProtocol: ProxyHeader.Version?

@@ -150,29 +150,16 @@ final class BackendConnection: StreamSocket {
             close()
             return
         }
-        var reads = 0
-        while readable && !readsPaused && isOpen {
-            if reads == PollLoop.readsPerTurn {
-                loop.again(self)
-                return
-            }
-            reads += 1
-            switch loop.read(fd) {
-            case .bytes(let buffer):
-                noteRead(buffer.readableBytes)
-                proxy.backendRead(buffer, attemptID: attemptID)
-                // The proxy may have let go of this connection meanwhile.
-                guard self.proxy === proxy else { return }
-            case .wouldBlock:
-                readable = false
-            case .interrupted:
-                continue
-            case .end, .failed:
-                let attemptID = self.attemptID
-                close()
-                proxy.backendClosed(attemptID: attemptID)
-                return
-            }
+        let stop = readTurn(while: { !readsPaused && self.proxy === proxy }) { buffer in
+            proxy.backendRead(buffer, attemptID: attemptID)
+        }
+        switch stop {
+        case .paused:
+            break
+        case .ended, .failed:
+            let attemptID = self.attemptID
+            close()
+            proxy.backendClosed(attemptID: attemptID)
         }
     }
 }
