@@ -58,6 +58,10 @@ final class HTTPProxyConnection: StreamSocket {
     /// is written without an allocation (a write still pending makes it
     /// copy first, which is merely the old cost).
     @exclusivity(unchecked) private var requestHeadBuffer: ByteBuffer
+    /// The request head as received, for the exchange's view of it; reused
+    /// like `requestHeadBuffer`, since the previous view is gone by the
+    /// next head.
+    @exclusivity(unchecked) private var requestHeadCopy: ByteBuffer
     @exclusivity(unchecked) private var responseHeadBuffer: ByteBuffer
 
     // MARK: Client side
@@ -179,6 +183,7 @@ final class HTTPProxyConnection: StreamSocket {
         logger = owner.logger
         parser = HTTPRequestHeadParser(limits: limits)
         requestHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
+        requestHeadCopy = ByteBufferAllocator().buffer(capacity: 512)
         responseHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
         responseParser = HTTPResponseHeadParser(limits: limits)
         client = peer?.address
@@ -412,9 +417,14 @@ final class HTTPProxyConnection: StreamSocket {
                     rejectRequest(error)
                     return
                 case .complete(let head):
-                    let headBytes = buffer.readSlice(length: head.headLength)!
+                    // The head is copied out of the loop's read buffer: the
+                    // exchange keeps it until the response ends, and a slice
+                    // held that long would make every other read of the
+                    // loop allocate fresh storage.
+                    requestHeadCopy.clear()
+                    requestHeadCopy.writeImmutableBuffer(buffer.readSlice(length: head.headLength)!)
                     inbound = buffer
-                    startExchange(headBytes, head)
+                    startExchange(requestHeadCopy, head)
                 }
             case .body:
                 let result = buffer.withUnsafeReadableBytes { requestFramer.consume($0) }
