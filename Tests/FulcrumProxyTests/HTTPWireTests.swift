@@ -87,6 +87,43 @@ struct HTTPWireTests {
         #expect(answer.hasSuffix("backend-1\n"))
     }
 
+    @Test("A pipelined POST whose body arrives after the previous answer is sent on whole")
+    func pipelinedBody() async throws {
+        let fixture = try await ProxyFixture.start(backends: 1)
+        defer { Task { await fixture.stop() } }
+        let fd = try connectLoopback(port: fixture.proxy.port)
+        defer { close(fd) }
+        let size = 100_000
+        // The POST's head and first bytes wait behind the GET; they go to the
+        // backend connection the GET frees, and the rest of the body must
+        // then be read and sent on, not wait for the backend's timeout.
+        sendAll(
+            fd,
+            Array("GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: \(size)\r\n\r\n".utf8)
+                + [UInt8](repeating: 0x62, count: 4000)
+        )
+        var first = [UInt8](repeating: 0, count: 65536)
+        let count = first.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        try #require(count > 0)
+        sendAll(fd, [UInt8](repeating: 0x62, count: size - 4000))
+        let answer = String(decoding: first[..<count], as: UTF8.self) + String(decoding: receiveAll(fd), as: UTF8.self)
+        #expect(Self.statusLines(answer).map { String($0.prefix(12)) } == ["HTTP/1.1 200", "HTTP/1.1 200"], "\(answer)")
+    }
+
+    @Test("A client that ends its connection mid-body is let go at once, not after the backend's timeout")
+    func endMidBody() async throws {
+        let fixture = try await ProxyFixture.start(backends: 1)
+        defer { Task { await fixture.stop() } }
+        let started = ContinuousClock.now
+        let answer = try rawExchange(
+            port: fixture.proxy.port,
+            bytes: Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789".utf8),
+            halfClose: true
+        )
+        #expect(answer.isEmpty)
+        #expect(ContinuousClock.now - started < .seconds(3), "waited for the backend's timeout")
+    }
+
     @Test("HTTP/1.0 keep-alive is honoured and announced; a plain HTTP/1.0 request closes")
     func http10() async throws {
         let fixture = try await ProxyFixture.start(backends: 1)

@@ -206,4 +206,10 @@ private final class Acceptor: PollSocket {
     override func deadlinePassed() {
         owner.resumeAccepting()
     }
+
+    /// The loop failed: it accepts no more, and the listener must know, or
+    /// its socket would never close and a stop would wait forever.
+    override func abandon() {
+        owner.stopAccepting()
+    }
 }

@@ -117,10 +117,11 @@ final class HTTPProxyConnection: StreamSocket {
     @exclusivity(unchecked) private var requestVersion = HTTP1Version.http1_1
     @exclusivity(unchecked) private var target = 0
     @exclusivity(unchecked) private var headerHandling = RouteHeaders.defaults
-    /// Body bytes kept so that a retry can resend them: all of them until a
-    /// backend connection is streaming, then only up to
-    /// ``retryBufferLimit`` bytes in all.
-    @exclusivity(unchecked) private var replay: [ByteBuffer] = []
+    /// Body bytes kept so that a retry can resend them, up to
+    /// ``retryBufferLimit`` bytes in all. Copied, not kept as slices: a
+    /// slice would hold the loop's whole 64 KiB read buffer, so a body sent
+    /// a byte per packet could pin gigabytes.
+    @exclusivity(unchecked) private var replay: ByteBuffer
     @exclusivity(unchecked) private var replayBytes = 0
     /// Set when bytes were dropped from `replay`: the request can no longer
     /// be replayed elsewhere.
@@ -136,6 +137,8 @@ final class HTTPProxyConnection: StreamSocket {
     @exclusivity(unchecked) private var upstream: BackendConnection?
     /// The backend connection being dialled for the current attempt.
     @exclusivity(unchecked) private var dialling: BackendConnection?
+    /// Which of the backend's addresses it is dialling.
+    @exclusivity(unchecked) private var dialAddress = 0
     /// Whether the current attempt counts in the backend's load.
     @exclusivity(unchecked) private var attemptOpen = false
     @exclusivity(unchecked) private var attemptStarted = NIODeadline.uptimeNanoseconds(0)
@@ -184,6 +187,7 @@ final class HTTPProxyConnection: StreamSocket {
         parser = HTTPRequestHeadParser(limits: limits)
         requestHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
         requestHeadCopy = ByteBufferAllocator().buffer(capacity: 512)
+        replay = ByteBufferAllocator().buffer(capacity: 0)
         responseHeadBuffer = ByteBufferAllocator().buffer(capacity: 512)
         responseParser = HTTPResponseHeadParser(limits: limits)
         client = peer?.address
@@ -259,8 +263,11 @@ final class HTTPProxyConnection: StreamSocket {
     private func clientDrained() {
         if closeWhenSent {
             finishSending()
-        } else {
-            upstream?.resumeReads()
+        } else if active, let upstream {
+            // The wait is the backend's again (see ``flushClient()``).
+            clientDeadline = nil
+            setBackendDeadline(options.firstByteTimeout)
+            upstream.resumeReads()
         }
     }
 
@@ -282,6 +289,11 @@ final class HTTPProxyConnection: StreamSocket {
             inputClosed = true
             if phase == .proxyHeader {
                 proxyHeaderFailed(ProxyProtocolError(.truncated, "the peer closed before a complete header"))
+            } else if phase == .body {
+                // The request can never be complete: the backend would wait
+                // for the rest and be blamed for the timeout.
+                logger.info("client closed before its request body ended", metadata: ["client": "\(clientIP ?? "-")"])
+                connectionLost()
             } else if !active {
                 close()
             }
@@ -319,10 +331,14 @@ final class HTTPProxyConnection: StreamSocket {
         flush()
         if sendFailed {
             connectionLost()
-        } else if !isWritable {
+        } else if !isWritable, active, let upstream {
             // The client is not keeping up: stop reading the backend until
-            // it has taken what is queued.
-            upstream?.pauseReads()
+            // it has taken what is queued. Meanwhile the wait is the
+            // client's: it gets the idle timeout to take something, and the
+            // backend, which has nothing to do, is not timed (nor blamed).
+            upstream.pauseReads()
+            backendDeadline = nil
+            setClientDeadline(clientTimeouts.idle)
         }
     }
 
@@ -381,7 +397,12 @@ final class HTTPProxyConnection: StreamSocket {
     private func processInbound() {
         guard !processing else { return }
         processing = true
-        defer { processing = false }
+        defer {
+            processing = false
+            // Body bytes a pipelined request had waiting go out now, not at
+            // the client's next read: reads wait for them to be sent.
+            flushUpstream()
+        }
         while isOpen, var buffer = inbound, buffer.readableBytes > 0 {
             switch phase {
             case .proxyHeader:
@@ -406,6 +427,8 @@ final class HTTPProxyConnection: StreamSocket {
                         carriedDestination = destination
                     }
                     phase = .head
+                    // The request head gets its own header timeout.
+                    awaitRequestHead()
                 }
             case .head:
                 let result = buffer.withUnsafeReadableBytes { parser.parse($0, fields: &fields) }
@@ -496,12 +519,15 @@ final class HTTPProxyConnection: StreamSocket {
             upstream.enqueue(slice)
             upstreamUnflushed = true
             setBackendDeadline(attemptTimeout)
-            if replayBytes > Self.retryBufferLimit {
-                replay.removeAll(keepingCapacity: true)
-                replayReleased = true
-            }
         }
-        if !replayReleased { replay.append(slice) }
+        if upstream != nil && replayBytes > Self.retryBufferLimit {
+            // The backend has every byte; a retry could no longer resend
+            // them all, so none are kept.
+            replay.clear()
+            replayReleased = true
+        } else if !replayReleased {
+            replay.writeImmutableBuffer(slice)
+        }
     }
 
     private func requestBodyFailed(_ error: HTTPParseError) {
@@ -575,18 +601,26 @@ final class HTTPProxyConnection: StreamSocket {
             connected(idle, attemptID: attemptID)
             return
         }
-        guard let address = loopTarget.addresses[index] else {
+        guard !loopTarget.addresses.all(index).isEmpty else {
             attemptFailed(attemptID: attemptID, reason: "connect: cannot resolve \(backend.address.host)", connectFailed: true)
             return
         }
+        dialAddress = 0
+        dial(attemptID: attemptID)
+    }
+
+    /// Dials address `dialAddress` of the attempt's backend.
+    private func dial(attemptID: Int) {
+        let loopTarget = targets[target]
+        let addresses = loopTarget.addresses.all(backend)
         let connection: BackendConnection
         do {
             connection = try BackendConnection.connect(
-                to: address,
+                to: addresses[dialAddress],
                 timeout: UInt64(max(loopTarget.options.connectTimeout.nanoseconds, 0)),
                 loop: loop,
                 pool: loopTarget.pool,
-                backend: index
+                backend: backend
             )
         } catch {
             if error.isLocal {
@@ -595,7 +629,7 @@ final class HTTPProxyConnection: StreamSocket {
                 finishAttempt(outcome: nil)
                 respondWithError(503, "Service Unavailable", reason: "cannot connect: \(error.description)", retryAfter: true)
             } else {
-                attemptFailed(attemptID: attemptID, reason: "connect: \(error.description)", connectFailed: true)
+                backendConnectFailed(attemptID: attemptID, error)
             }
             return
         }
@@ -609,9 +643,17 @@ final class HTTPProxyConnection: StreamSocket {
     }
 
     /// A backend connection this connection dialled did not connect; it has
-    /// closed itself.
-    func backendConnectFailed(attemptID: Int, reason: String) {
-        attemptFailed(attemptID: attemptID, reason: "connect: \(reason)", connectFailed: true)
+    /// closed itself. A name with several addresses has the next one tried
+    /// when this one refused or had no route, as Happy Eyeballs would.
+    func backendConnectFailed(attemptID: Int, _ failure: BackendConnection.ConnectFailure) {
+        guard active, self.attemptID == attemptID else { return }
+        dialling = nil
+        if failure.triesNextAddress && dialAddress + 1 < targets[target].addresses.all(backend).count {
+            dialAddress += 1
+            dial(attemptID: attemptID)
+            return
+        }
+        attemptFailed(attemptID: attemptID, reason: "connect: \(failure.description)", connectFailed: true)
     }
 
     private func connected(_ upstream: BackendConnection, attemptID: Int) {
@@ -642,7 +684,7 @@ final class HTTPProxyConnection: StreamSocket {
             into: &requestHeadBuffer
         )
         upstream.enqueue(requestHeadBuffer)
-        for buffer in replay { upstream.enqueue(buffer) }
+        if replay.readableBytes > 0 { upstream.enqueue(replay) }
         upstreamUnflushed = true
         flushUpstream()
         setBackendDeadline(attemptTimeout)
@@ -756,7 +798,7 @@ final class HTTPProxyConnection: StreamSocket {
         if phase == .body { unreadInput = true }
         active = false
         view = nil
-        replay.removeAll(keepingCapacity: true)
+        replay.clear()
         replayBytes = 0
         replayReleased = false
         requestEnded = false
@@ -845,7 +887,12 @@ final class HTTPProxyConnection: StreamSocket {
         headPending = true
         let framer = HTTPBodyFramer(mode: mode, limits: limits)
         responseFramer = framer
-        if framer.isComplete { completeResponse() }
+        if framer.isComplete {
+            // Bytes behind a response without a body: the connection's
+            // framing is lost, so it is not reused.
+            if responseHead != nil { backendKeepAlive = false }
+            completeResponse()
+        }
     }
 
     /// Writes the response head if it is still waiting for body bytes.
@@ -1122,16 +1169,30 @@ final class HTTPProxyConnection: StreamSocket {
     /// timeout between keep-alive requests.
     private func awaitRequestHead() {
         guard isOpen else { return }
-        setClientDeadline(servedRequests == 0 ? clientTimeouts.header : clientTimeouts.idle)
+        if phase == .proxyHeader {
+            setClientDeadline(min(clientTimeouts.header, Self.proxyHeaderTimeout))
+        } else {
+            setClientDeadline(servedRequests == 0 ? clientTimeouts.header : clientTimeouts.idle)
+        }
     }
+
+    /// The most a trusted source gets to send its PROXY header, as on TCP
+    /// listeners (the spec asks for at least 3 s, to cover a retransmit).
+    static let proxyHeaderTimeout = TimeAmount.seconds(5)
 
     private func clientTimerFired() {
         clientDeadline = nil
         if phase == .proxyHeader {
-            proxyHeaderFailed(ProxyProtocolError(.timeout, "no complete header within \(clientTimeouts.header)"))
+            let timeout = min(clientTimeouts.header, Self.proxyHeaderTimeout)
+            proxyHeaderFailed(ProxyProtocolError(.timeout, "no complete header within \(timeout)"))
             return
         }
-        if !closeWhenSent {
+        if active {
+            logger.info(
+                "closing client connection",
+                metadata: ["reason": "took none of the response for \(clientTimeouts.idle)", "client": "\(clientIP ?? "-")"]
+            )
+        } else if !closeWhenSent {
             let first = servedRequests == 0
             logger.debug(
                 "closing client connection",

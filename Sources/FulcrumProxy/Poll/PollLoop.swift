@@ -37,7 +37,10 @@ final class PollLoop: @unchecked Sendable {
     private var registered = 0
     private var nextToken: UInt32 = 0
     private var deadlines = RelayDeadlines()
-    private let tasks = Mutex<[@Sendable () -> Void]>([])
+    /// Tasks from other threads; nil once the loop has ended, after which
+    /// new ones are dropped (kept, they would hold whatever they capture,
+    /// often this loop's owner, forever).
+    private let tasks = Mutex<[@Sendable () -> Void]?>([])
     /// CLOCK_MONOTONIC nanoseconds, read once after each wait.
     private(set) var now: UInt64
     /// Sockets that read their share of a turn and have input left.
@@ -95,7 +98,11 @@ final class PollLoop: @unchecked Sendable {
     /// thread; the eventfd stays open until the loop is freed, so a late
     /// call never writes into a reused descriptor.
     func execute(_ task: @escaping @Sendable () -> Void) {
-        tasks.withLock { $0.append(task) }
+        let queued = tasks.withLock { tasks in
+            tasks?.append(task)
+            return tasks != nil
+        }
+        guard queued else { return }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
@@ -235,6 +242,7 @@ final class PollLoop: @unchecked Sendable {
             onStop()
             shouldStop = { true }
             onStop = {}
+            tasks.withLock { $0 = nil }
         }
         while !shouldStop() {
             let count = cfulcrum_epoll_wait(epfd, readyEvents, readyData, Self.maxEvents, timeoutMilliseconds())
@@ -268,8 +276,8 @@ final class PollLoop: @unchecked Sendable {
         var value: UInt64 = 0
         _ = Glibc.read(wakeFD, &value, 8)
         let pending = tasks.withLock { tasks in
-            defer { tasks.removeAll() }
-            return tasks
+            defer { tasks = [] }
+            return tasks ?? []
         }
         for task in pending { task() }
     }

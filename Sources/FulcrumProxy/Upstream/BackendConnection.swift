@@ -73,6 +73,14 @@ final class BackendConnection: StreamSocket {
         }
 
         var description: String { ConnectionErrorText.describe(errno: code) }
+
+        /// Refused, or no route: another address of the same name may work
+        /// (a server on 127.0.0.1 only, named `localhost`, which resolves
+        /// to `::1` first).
+        var triesNextAddress: Bool {
+            code == ECONNREFUSED || code == ENETUNREACH || code == EHOSTUNREACH || code == EAFNOSUPPORT
+                || code == EADDRNOTAVAIL
+        }
     }
 
     func attach(_ proxy: HTTPProxyConnection, attemptID: Int) {
@@ -136,7 +144,7 @@ final class BackendConnection: StreamSocket {
     private func connectFailed(_ code: Int32) {
         let proxy = self.proxy
         close()
-        proxy?.backendConnectFailed(attemptID: attemptID, reason: ConnectFailure(code).description)
+        proxy?.backendConnectFailed(attemptID: attemptID, ConnectFailure(code))
     }
 
     /// Reads while input waits and the client takes what is read, passing
@@ -155,7 +163,11 @@ final class BackendConnection: StreamSocket {
         }
         switch stop {
         case .paused:
-            break
+            // Let go of mid-turn with input still waiting (the backend's
+            // close right behind a response): the edge is spent, so the
+            // idle path above must run now, not at a checkout that may
+            // never pick this connection.
+            if isOpen && readable && self.proxy == nil { loop.again(self) }
         case .ended, .failed:
             let attemptID = self.attemptID
             close()

@@ -30,7 +30,9 @@ final class BackendConnectionPool {
     /// Keeps a connection for reuse, or closes it when the backend already
     /// has enough idle ones.
     func checkin(_ connection: BackendConnection, now: UInt64) {
-        guard connection.isOpen, idle[connection.backend].count < maxIdlePerBackend else {
+        guard connection.isOpen, !connection.peerFinished, connection.isWritable,
+            idle[connection.backend].count < maxIdlePerBackend
+        else {
             connection.close()
             return
         }
