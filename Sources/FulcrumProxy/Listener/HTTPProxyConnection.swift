@@ -98,6 +98,9 @@ final class HTTPProxyConnection: StreamSocket {
     @exclusivity(unchecked) private var draining = false
     /// Set by ``close()``: the socket closes once what is queued has gone.
     @exclusivity(unchecked) private var closeWhenSent = false
+    /// Backend reads wait for the client to take what is queued; meanwhile
+    /// the client is timed, not the backend.
+    @exclusivity(unchecked) private var pausedForClient = false
     /// The client has had its FIN; what it still sends is dropped.
     @exclusivity(unchecked) private var lingering = false
     /// The client may still be sending what was not read: a request body
@@ -214,7 +217,13 @@ final class HTTPProxyConnection: StreamSocket {
     }
 
     override func handle(events: UInt32) {
-        if noteEvents(events) { clientDrained() }
+        let queued = queuedBytes
+        if noteEvents(events) {
+            clientDrained()
+        } else if pausedForClient && queuedBytes < queued {
+            // A slow client that takes something is not idle.
+            setClientDeadline(clientTimeouts.idle)
+        }
         guard isOpen else { return }
         if lingering {
             drainLingering()
@@ -263,8 +272,9 @@ final class HTTPProxyConnection: StreamSocket {
     private func clientDrained() {
         if closeWhenSent {
             finishSending()
-        } else if active, let upstream {
+        } else if pausedForClient, active, let upstream {
             // The wait is the backend's again (see ``flushClient()``).
+            pausedForClient = false
             clientDeadline = nil
             setBackendDeadline(options.firstByteTimeout)
             upstream.resumeReads()
@@ -289,9 +299,10 @@ final class HTTPProxyConnection: StreamSocket {
             inputClosed = true
             if phase == .proxyHeader {
                 proxyHeaderFailed(ProxyProtocolError(.truncated, "the peer closed before a complete header"))
-            } else if phase == .body {
+            } else if phase == .body && !clientBytesSent {
                 // The request can never be complete: the backend would wait
-                // for the rest and be blamed for the timeout.
+                // for the rest and be blamed for the timeout. (Once a
+                // response is under way, it is let finish.)
                 logger.info("client closed before its request body ended", metadata: ["client": "\(clientIP ?? "-")"])
                 connectionLost()
             } else if !active {
@@ -337,6 +348,7 @@ final class HTTPProxyConnection: StreamSocket {
             // client's: it gets the idle timeout to take something, and the
             // backend, which has nothing to do, is not timed (nor blamed).
             upstream.pauseReads()
+            pausedForClient = true
             backendDeadline = nil
             setClientDeadline(clientTimeouts.idle)
         }
@@ -518,12 +530,12 @@ final class HTTPProxyConnection: StreamSocket {
         if let upstream {
             upstream.enqueue(slice)
             upstreamUnflushed = true
-            setBackendDeadline(attemptTimeout)
+            if !pausedForClient { setBackendDeadline(attemptTimeout) }
         }
         if upstream != nil && replayBytes > Self.retryBufferLimit {
             // The backend has every byte; a retry could no longer resend
             // them all, so none are kept.
-            replay.clear()
+            replay = ByteBuffer()
             replayReleased = true
         } else if !replayReleased {
             replay.writeImmutableBuffer(slice)
@@ -796,9 +808,12 @@ final class HTTPProxyConnection: StreamSocket {
     /// Forgets the finished exchange, keeping buffers' capacity.
     private func endExchange() {
         if phase == .body { unreadInput = true }
+        pausedForClient = false
         active = false
         view = nil
-        replay.clear()
+        // A small buffer is kept for the next body; a large one is let go,
+        // so an idle keep-alive connection does not hold its last upload.
+        if replay.capacity > 4096 { replay = ByteBuffer() } else { replay.clear() }
         replayBytes = 0
         replayReleased = false
         requestEnded = false

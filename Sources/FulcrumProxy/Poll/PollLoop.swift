@@ -110,7 +110,15 @@ final class PollLoop: @unchecked Sendable {
     /// Runs the loop on a thread of its own, named `name`, until
     /// ``shouldStop`` says so.
     func start(name: String) throws {
-        try LoopThread.start(name: name) { self.run() }
+        do {
+            try LoopThread.start(name: name) { self.run() }
+        } catch {
+            // No thread will run the loop: let go of what its owner set up.
+            shouldStop = { true }
+            onStop = {}
+            tasks.withLock { $0 = nil }
+            throw error
+        }
     }
 
     // MARK: - Sockets
