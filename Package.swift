@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // The standard library only, so caches and databases can embed it.
@@ -37,11 +38,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // epoll, eventfd and accept4 for the L4 relay, which Glibc's module
+        // epoll, eventfd and accept4 for the data plane, which Glibc's module
         // does not export.
         .target(name: "CFulcrumLinux"),
-        // The data plane: NIO for HTTP, UDP and health checks; the L4 TCP
-        // relay on epoll directly (docs/ARCHITECTURE.md says why).
+        // The data plane: the HTTP proxy and the TCP relay on epoll directly
+        // (docs/ARCHITECTURE.md says why); NIO for UDP, health checks and
+        // metrics; swift-crypto for JWT signatures (HS256, RS256).
         .target(
             name: "FulcrumProxy",
             dependencies: [
@@ -54,6 +56,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -92,6 +96,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .testTarget(

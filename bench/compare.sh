@@ -246,6 +246,38 @@ cpu_ticks() {
 }
 CLK_TCK="$(getconf CLK_TCK)"
 
+# "busy total" jiffies summed over a CPU list such as 1, 0-1 or 0,2 (from
+# /proc/stat; busy is everything but idle and iowait), to tell which side
+# of a run was saturated: the balancer's CPUs or the client's.
+cpu_set_ticks() {
+    python3 - "$1" <<'PY'
+import sys
+want = set()
+for part in sys.argv[1].split(","):
+    if "-" in part:
+        a, b = part.split("-")
+        want.update(range(int(a), int(b) + 1))
+    elif part:
+        want.add(int(part))
+busy = total = 0
+for line in open("/proc/stat"):
+    f = line.split()
+    if f[0].startswith("cpu") and f[0] != "cpu" and int(f[0][3:]) in want:
+        v = [int(x) for x in f[1:9]]
+        total += sum(v)
+        busy += sum(v) - v[3] - v[4]
+print(busy, total)
+PY
+}
+
+# Percent busy between two cpu_set_ticks readings.
+busy_percent() {
+    awk -v b0="$1" -v t0="$2" -v b1="$3" -v t1="$4" 'BEGIN {
+        if (t1 <= t0) { print "n/a"; exit }
+        printf "%.0f", 100 * (b1 - b0) / (t1 - t0)
+    }'
+}
+
 # wrk prints times like 812.00us, 1.23ms, 2.00s, 1.50m; convert to ms.
 to_ms() {
     awk -v v="$1" 'BEGIN {
@@ -490,7 +522,7 @@ run_wrk() {
 }
 
 declare -A RPS P99 CPU_US REQS NON2XX SOCKERR RSS_IDLE RSS_HELD RSS_CONNS
-declare -A ALL_RPS ALL_P99 ALL_CPU
+declare -A ALL_RPS ALL_P99 ALL_CPU BAL_BUSY CLI_BUSY ALL_BAL_BUSY ALL_CLI_BUSY
 ERRORS=()
 RAW_LOG="$WORK/raw.txt"
 : >"$RAW_LOG"
@@ -517,7 +549,12 @@ start_checked() {
     fi
     sleep 0.5
     if [[ "$bal" == fulcrum && -z "$EVENT_LOOPS" ]]; then
-        EVENT_LOOPS="$( { grep -l '^NIO-ELT' /proc/"$BAL_PID"/task/*/comm 2>/dev/null || true; } | wc -l)"
+        # The HTTP proxy's threads (fulcrum-http-N); before it ran on
+        # epoll, NIO's event loops (NIO-ELT-…).
+        EVENT_LOOPS="$( { grep -l '^fulcrum-http' /proc/"$BAL_PID"/task/*/comm 2>/dev/null || true; } | wc -l)"
+        if (( EVENT_LOOPS < 1 )); then
+            EVENT_LOOPS="$( { grep -l '^NIO-ELT' /proc/"$BAL_PID"/task/*/comm 2>/dev/null || true; } | wc -l)"
+        fi
         if (( EVENT_LOOPS < 1 )); then
             EVENT_LOOPS="$("${PIN_BAL[@]}" nproc)"   # NIO's coreCount honours the affinity mask
         fi
@@ -559,9 +596,16 @@ for (( round = 1; round <= ROUNDS; round++ )); do
             run_wrk "$port" "$conns" "$WARMUP" "$WORK/warmup.txt"          # warm-up, discarded
             mapfile -t pids < <(proc_tree "${LOAD_PID[$bal]}")
             before="$(cpu_ticks "${pids[@]}")"
+            read -r bal_b0 bal_t0 < <(cpu_set_ticks "$BALANCER_CPUS")
+            read -r cli_b0 cli_t0 < <(cpu_set_ticks "$CLIENT_CPUS")
             run_wrk "$port" "$conns" "$DURATION" "$out"
+            read -r bal_b1 bal_t1 < <(cpu_set_ticks "$BALANCER_CPUS")
+            read -r cli_b1 cli_t1 < <(cpu_set_ticks "$CLIENT_CPUS")
             mapfile -t pids < <(proc_tree "${LOAD_PID[$bal]}")
             after="$(cpu_ticks "${pids[@]}")"
+            BAL_BUSY[$key]="$(busy_percent "$bal_b0" "$bal_t0" "$bal_b1" "$bal_t1")"
+            CLI_BUSY[$key]="$(busy_percent "$cli_b0" "$cli_t0" "$cli_b1" "$cli_t1")"
+            ALL_BAL_BUSY[$key]+="${BAL_BUSY[$key]} "; ALL_CLI_BUSY[$key]+="${CLI_BUSY[$key]} "
 
             { echo "===== round $round, $bal, $conns connections"; cat "$out"; echo; } >>"$RAW_LOG"
 
@@ -579,7 +623,8 @@ for (( round = 1; round <= ROUNDS; round++ )); do
             else
                 CPU_US[$key]="n/a"
             fi
-            log "round $round, $bal c=$conns: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, ${CPU_US[$key]} µs CPU/req" \
+            log "round $round, $bal c=$conns: ${RPS[$key]} req/s, p99 ${P99[$key]} ms, ${CPU_US[$key]} µs CPU/req," \
+                "CPUs busy: balancer's ${BAL_BUSY[$key]}%, client's ${CLI_BUSY[$key]}%" \
                 "${NON2XX[$key]:+, NON-2XX ${NON2XX[$key]}}${SOCKERR[$key]:+, socket errors: ${SOCKERR[$key]}}"
             ALL_RPS[$key]+="${RPS[$key]} "; ALL_P99[$key]+="${P99[$key]} "; ALL_CPU[$key]+="${CPU_US[$key]} "
             ROUND_RPS[$round:$key]="${RPS[$key]}"; ROUND_P99[$round:$key]="${P99[$key]}"; ROUND_CPU[$round:$key]="${CPU_US[$key]}"
@@ -615,6 +660,10 @@ for key in "${!ALL_RPS[@]}"; do
     P99[$key]="$(median ${ALL_P99[$key]})"
     # shellcheck disable=SC2086
     CPU_US[$key]="$(median ${ALL_CPU[$key]})"
+    # shellcheck disable=SC2086
+    BAL_BUSY[$key]="$(median ${ALL_BAL_BUSY[$key]})"
+    # shellcheck disable=SC2086
+    CLI_BUSY[$key]="$(median ${ALL_CLI_BUSY[$key]})"
 done
 
 # --------------------------------------------------------------- report ---
@@ -641,11 +690,13 @@ WRK_V="$(wrk -v 2>&1 | head -n 1 || true)"
     echo "F÷X columns are Fulcrum's figure divided by the row's balancer's (X) at the same connection count,"
     echo "taken per round (the two measured back to back, all balancers running) and then the median:"
     echo "F÷X req/s below 1 means Fulcrum serves fewer requests per second; F÷X CPU and F÷X p99 above 1"
-    echo "mean Fulcrum spends more CPU per request / has a higher p99 latency."
+    echo "mean Fulcrum spends more CPU per request / has a higher p99 latency. 'busy' is how busy the"
+    echo "balancer's CPUs ($BALANCER_CPUS) and the client's ($CLIENT_CPUS: wrk and the backends) were, in percent:"
+    echo "when the client's are the ones at 100%, req/s measures the client side more than the balancer."
     echo
     # (header cells typed out: printf pads bytes, and µ/× are two bytes each)
-    echo "| conns | balancer |      req/s |   p99 ms |  CPU µs/req | F÷X req/s |  F÷X CPU |  F÷X p99 |"
-    echo "|------:|:---------|-----------:|---------:|------------:|----------:|---------:|---------:|"
+    echo "| conns | balancer |      req/s |   p99 ms |  CPU µs/req | F÷X req/s |  F÷X CPU |  F÷X p99 | busy bal/cli % |"
+    echo "|------:|:---------|-----------:|---------:|------------:|----------:|---------:|---------:|---------------:|"
     for conns in $CONNECTIONS; do
         for bal in "${BALANCERS[@]}"; do
             k="$bal:$conns"
@@ -656,8 +707,9 @@ WRK_V="$(wrk -v 2>&1 | head -n 1 || true)"
                 r2="${RATIO_CPU[$k]}"
                 r3="${RATIO_P99[$k]}"
             fi
-            printf '| %5s | %-8s | %10s | %8s | %11s | %9s | %8s | %8s |\n' \
-                "$conns" "$bal" "${RPS[$k]}" "${P99[$k]}" "${CPU_US[$k]}" "$r1" "$r2" "$r3"
+            printf '| %5s | %-8s | %10s | %8s | %11s | %9s | %8s | %8s | %14s |\n' \
+                "$conns" "$bal" "${RPS[$k]}" "${P99[$k]}" "${CPU_US[$k]}" "$r1" "$r2" "$r3" \
+                "${BAL_BUSY[$k]}/${CLI_BUSY[$k]}"
         done
     done
     echo

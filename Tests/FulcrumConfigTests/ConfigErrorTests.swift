@@ -1,3 +1,4 @@
+import Foundation
 import FulcrumConfig
 import Testing
 
@@ -466,6 +467,29 @@ struct ConfigErrorTests {
                 "fulcrum.yaml:9:20: routes[1].match.path: found prefix and exact; expected exactly one of prefix, exact or regex",
             ]
         )
+    }
+
+    @Test("an RS256 key file that is missing or holds no PEM public key is an error at its position")
+    func rs256KeyFile() throws {
+        let notAKey = FileManager.default.temporaryDirectory.appendingPathComponent("fulcrum-not-a-key-\(UUID().uuidString).pem")
+        try "hello\n".write(to: notAKey, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: notAKey) }
+        let lines = errorLines(
+            """
+            listeners: [ { port: 80 } ]
+            routes:
+              - match: { jwt: { claim: a, present: true, verification: { rs256_public_key_file: \(notAKey.path) } } }
+                cluster: c
+              - match: { jwt: { claim: a, present: true, verification: { rs256_public_key_file: /nonexistent/key.pem } } }
+                cluster: c
+            clusters: { c: { backends: [ 10.0.0.1:80 ] } }
+            """
+        )
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains("routes[0].match.jwt.verification.rs256_public_key_file") == true)
+        #expect(lines.first?.contains("holds no PEM public key") == true, "\(lines)")
+        #expect(lines.last?.contains("routes[1].match.jwt.verification.rs256_public_key_file") == true)
+        #expect(lines.last?.contains("no such file") == true, "\(lines)")
     }
 
     @Test("a route after a catch-all route can never match")

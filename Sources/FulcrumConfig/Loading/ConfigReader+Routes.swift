@@ -359,7 +359,18 @@ extension ConfigReader {
             let resolved = path.hasPrefix("/") ? path : directory + "/" + path
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue {
-                verification.rs256PublicKeyFile = path
+                if let text = try? String(contentsOfFile: resolved, encoding: .utf8),
+                    text.contains("-----BEGIN PUBLIC KEY-----") || text.contains("-----BEGIN RSA PUBLIC KEY-----")
+                {
+                    verification.rs256PublicKeyFile = path
+                    verification.rs256PublicKeyPEM = text
+                } else {
+                    invalid(
+                        e,
+                        expected: "the path of a readable PEM public key file",
+                        hint: "\(resolved) holds no PEM public key (BEGIN PUBLIC KEY)"
+                    )
+                }
             } else {
                 invalid(
                     e,

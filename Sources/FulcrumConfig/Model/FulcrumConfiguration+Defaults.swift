@@ -71,7 +71,8 @@ extension FulcrumConfiguration {
             "a bearer token's claim"
         )
         doc.line(2, "#        jwt also takes verification: { hs256_secret: \"...\", rs256_public_key_file: key.pem }")
-        doc.line(2, "#        (off by default: claims are matched without checking the signature)")
+        doc.line(2, "#        (off by default: claims are matched without checking the signature; with it, a")
+        doc.line(2, "#        forged, expired or unsigned token gets 401 where the route's other conditions hold)")
         doc.line(2, "# split: [ { cluster: a, weight: 90 }, { cluster: b, weight: 10 } ]", "instead of cluster")
         doc.line(2, "# split_key: cookie:sid", "sticky splits: \(RequestKey.syntax)")
         doc.line(2, "headers:")

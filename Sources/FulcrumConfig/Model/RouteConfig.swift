@@ -195,9 +195,12 @@ public struct JWTVerification: Sendable, Hashable {
     /// A PEM file with the RSA public key for RS256, as written in the file
     /// (relative paths are relative to the configuration file's directory).
     public var rs256PublicKeyFile: String?
+    /// That file's text, read when the configuration was loaded.
+    public var rs256PublicKeyPEM: String?
 
-    public init(hs256Secret: String? = nil, rs256PublicKeyFile: String? = nil) {
+    public init(hs256Secret: String? = nil, rs256PublicKeyFile: String? = nil, rs256PublicKeyPEM: String? = nil) {
         self.hs256Secret = hs256Secret
         self.rs256PublicKeyFile = rs256PublicKeyFile
+        self.rs256PublicKeyPEM = rs256PublicKeyPEM
     }
 }

@@ -521,6 +521,10 @@ final class HTTPProxyConnection: StreamSocket {
         }
         target = choice.target
         headerHandling = choice.headers
+        if let reason = choice.unauthorized {
+            respondWithError(401, "Unauthorized", reason: reason, extraHeader: "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n")
+            return
+        }
         dispatch()
     }
 
@@ -1035,7 +1039,13 @@ final class HTTPProxyConnection: StreamSocket {
 
     /// Answers the exchange in progress with an error of the proxy's own,
     /// logged with its reason.
-    private func respondWithError(_ status: Int, _ phrase: StaticString, reason: String, retryAfter: Bool = false) {
+    private func respondWithError(
+        _ status: Int,
+        _ phrase: StaticString,
+        reason: String,
+        retryAfter: Bool = false,
+        extraHeader: StaticString? = nil
+    ) {
         guard isOpen else { return }
         let target = view?.target ?? ""
         logger.warning(
@@ -1051,7 +1061,7 @@ final class HTTPProxyConnection: StreamSocket {
         let http10KeepAlive = !close && view != nil && requestVersion == .http1_0
         if attemptOpen { finishAttempt(outcome: nil) }
         endExchange()
-        writeErrorResponse(status, phrase, retryAfter: retryAfter, close: close, http10KeepAlive: http10KeepAlive)
+        writeErrorResponse(status, phrase, retryAfter: retryAfter, extraHeader: extraHeader, close: close, http10KeepAlive: http10KeepAlive)
         if !close && isOpen {
             phase = .head
             awaitRequestHead()
@@ -1065,7 +1075,14 @@ final class HTTPProxyConnection: StreamSocket {
         phrase.utf8CodeUnitCount + 5
     }
 
-    private func writeErrorResponse(_ status: Int, _ phrase: StaticString, retryAfter: Bool, close: Bool, http10KeepAlive: Bool) {
+    private func writeErrorResponse(
+        _ status: Int,
+        _ phrase: StaticString,
+        retryAfter: Bool,
+        extraHeader: StaticString? = nil,
+        close: Bool,
+        http10KeepAlive: Bool
+    ) {
         guard isOpen else { return }
         var out = ByteBufferAllocator().buffer(capacity: 160)
         out.writeStaticString("HTTP/1.1 ")
@@ -1076,6 +1093,7 @@ final class HTTPProxyConnection: StreamSocket {
         out.writeString(String(Self.errorBodyLength(phrase)))
         out.writeStaticString("\r\n")
         if retryAfter { out.writeStaticString("Retry-After: 1\r\n") }
+        if let extraHeader { out.writeStaticString(extraHeader) }
         if close {
             out.writeStaticString("Connection: close\r\n")
         } else if http10KeepAlive {
@@ -1164,6 +1182,7 @@ final class HTTPProxyConnection: StreamSocket {
     static func reasonPhrase(_ status: Int) -> StaticString {
         switch status {
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 414: "URI Too Long"

@@ -23,10 +23,15 @@ public final class HTTPRouting: Sendable {
     public struct Choice: Sendable {
         public var target: Int
         public var headers: RouteHeaders
+        /// Set when the request is refused rather than routed (a route that
+        /// verifies JWTs met a token that is not genuine or current): the
+        /// proxy answers 401 and logs this reason.
+        public var unauthorized: String?
 
-        public init(target: Int, headers: RouteHeaders = .defaults) {
+        public init(target: Int, headers: RouteHeaders = .defaults, unauthorized: String? = nil) {
             self.target = target
             self.headers = headers
+            self.unauthorized = unauthorized
         }
     }
 
@@ -78,6 +83,8 @@ public final class HTTPRouting: Sendable {
             switch decision {
             case .cluster(let name, _): return indexByName[name].map { Choice(target: $0, headers: headers) }
             case .noRoute: return nil
+            case .unauthorized(let route, let reason):
+                return Choice(target: 0, unauthorized: route.map { "route '\($0)': \(reason)" } ?? reason)
             }
         }
     }

@@ -1,5 +1,5 @@
-/// The payload of the JWT in a `Bearer <token>` header value (RFC 6750 §2.1),
-/// decoded but not verified.
+/// The JWT in a `Bearer <token>` header value (RFC 6750 §2.1), decoded but
+/// not verified (``JWTVerifier`` checks signatures where a route asks).
 package enum BearerToken: Sendable, Hashable {
     /// The header is absent, or carries another scheme (such as `Basic`):
     /// the request has no token, so every claim is absent.
@@ -8,8 +8,20 @@ package enum BearerToken: Sendable, Hashable {
     /// (RFC 7515 §7.1): not three base64url parts, a header or payload that is
     /// not one strict JSON object, or longer than ``maxLength``.
     case invalid
-    /// The payload's JSON text (strict UTF-8, one object).
-    case payload([UInt8])
+    /// A readable token.
+    case token(JWS)
+
+    /// A JWS compact serialisation, split and decoded.
+    package struct JWS: Sendable, Hashable {
+        /// The header's JSON text (one object).
+        package let header: [UInt8]
+        /// The payload's JSON text (strict UTF-8, one object).
+        package let payload: [UInt8]
+        /// `header.payload` as sent: the bytes the signature covers.
+        package let signingInput: [UInt8]
+        /// The signature's base64url text.
+        package let signature: [UInt8]
+    }
 
     /// Longer tokens are invalid. Real ones are well under 4 KiB; this bounds
     /// the work a request can cause.
@@ -56,6 +68,8 @@ package enum BearerToken: Sendable, Hashable {
             self = .invalid
             return
         }
-        self = .payload(payloadJSON)
+        self = .token(
+            JWS(header: headerJSON, payload: payloadJSON, signingInput: Array(token[..<secondDot]), signature: Array(signature))
+        )
     }
 }

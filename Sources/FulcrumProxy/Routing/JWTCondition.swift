@@ -1,9 +1,13 @@
 import FulcrumConfig
 
-/// A compiled ``JWTMatch``: a condition on one claim of a bearer token,
-/// matched without verifying the signature (for routing, never for access
-/// control; ``Router`` refuses routes that ask for verification until it is
-/// implemented).
+/// A compiled ``JWTMatch``: a condition on one claim of a bearer token.
+///
+/// Without `verification` the signature is not checked: that is for routing,
+/// never for access control. With it, a token that is present but not
+/// genuine and current (``JWTVerifier``) refuses the request (a 401) when
+/// the route's other conditions hold, rather than letting it fall through to
+/// a later route; a request without a token is not refused, its claims are
+/// absent as below.
 ///
 /// The claim's value is compared as text: a string unescaped, a number as
 /// written in the token (`42`, `4.2e1`), `true` or `false`. Then:
@@ -18,18 +22,23 @@ struct JWTCondition: Sendable {
     let header: String
     let claim: String
     let condition: ValueCondition
+    let verifier: JWTVerifier?
 
-    init(_ match: JWTMatch, what: @autoclosure () -> String) throws(RouterError) {
-        if let verification = match.verification {
-            let keys = [
-                verification.hs256Secret == nil ? nil : "hs256_secret",
-                verification.rs256PublicKeyFile == nil ? nil : "rs256_public_key_file",
-            ].compactMap { $0 }.joined(separator: " and ")
-            throw RouterError(
-                code: .unsupported,
-                message: "\(what()): JWT signature verification (\(keys)) is not available yet; "
-                    + "remove 'verification' to route on unverified claims, which is for routing only"
-            )
+    /// What the condition says of one request.
+    enum Outcome: Equatable {
+        case holds
+        case fails
+        /// The token is present but not genuine or not current.
+        case refused(JWTVerifier.Failure)
+    }
+
+    init(
+        _ match: JWTMatch,
+        what: @autoclosure () -> String,
+        now: @escaping @Sendable () -> Double = JWTVerifier.systemNow
+    ) throws(RouterError) {
+        verifier = try match.verification.map { (verification) throws(RouterError) in
+            try JWTVerifier(verification, what: what(), now: now)
         }
         header = match.header
         claim = match.claim
@@ -39,17 +48,22 @@ struct JWTCondition: Sendable {
     /// - Parameter token: the request's token in ``header``, decoded once per
     ///   request and shared by every JWT condition on that header.
     /// - Complexity: O(n) in the payload's length.
-    func holds(for token: BearerToken) -> Bool {
+    func evaluate(_ token: BearerToken) -> Outcome {
         let value: ClaimValue
         switch token {
         case .none:
             value = .absent
         case .invalid:
-            return false
-        case .payload(let json):
-            guard let found = JSONClaimScanner.claim(claim, in: json) else { return false }
+            return verifier == nil ? .fails : .refused(.unreadable)
+        case .token(let jws):
+            if let verifier, let failure = verifier.check(jws) { return .refused(failure) }
+            guard let found = JSONClaimScanner.claim(claim, in: jws.payload) else { return .fails }
             value = found
         }
+        return holds(for: value) ? .holds : .fails
+    }
+
+    private func holds(for value: ClaimValue) -> Bool {
         switch value {
         case .text(let text):
             return condition.holds(for: text)

@@ -6,4 +6,8 @@ public enum RouteDecision: Sendable, Hashable {
     case cluster(String, route: String?)
     /// No route matched and the listener has no `default_cluster`: answer 404.
     case noRoute
+    /// A route whose other conditions held verifies JWTs, and the request's
+    /// token is not genuine or not current: answer 401 (RFC 6750
+    /// `invalid_token`). `reason` is for the log, not the client.
+    case unauthorized(route: String?, reason: String)
 }

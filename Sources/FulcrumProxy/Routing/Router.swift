@@ -25,9 +25,7 @@ public struct Router: Sendable {
     ///
     /// - Throws: ``RouterError`` for a regex that does not compile, a split
     ///   with no weight (``FulcrumConfig`` rejects both at load, but routes
-    ///   can be built in code), or a JWT condition that asks for signature
-    ///   verification, which is not implemented yet: the router refuses it
-    ///   rather than silently route on unverified claims.
+    ///   can be built in code), or a JWT verification key that is not one.
     /// - Complexity: O(total size of the routes), plus compiling each regex.
     public init(routes: [RouteConfig], defaultCluster: String?) throws(RouterError) {
         var compiled: [CompiledRoute] = []
@@ -63,7 +61,12 @@ public struct Router: Sendable {
     /// matched (the defaults when the listener's `default_cluster` took it).
     public func decide(_ request: RouteRequest, random: inout FastRandom) -> (decision: RouteDecision, headers: RouteHeaders) {
         var tokens = TokenCache()
-        for route in routes where route.matches(request, tokens: &tokens) {
+        for route in routes {
+            switch route.evaluate(request, tokens: &tokens) {
+            case .fails: continue
+            case .refused(let failure): return (.unauthorized(route: route.name, reason: failure.description), .defaults)
+            case .holds: break
+            }
             switch route.target {
             case .cluster(let cluster):
                 return (.cluster(cluster, route: route.name), route.headerHandling)
@@ -138,23 +141,24 @@ struct CompiledRoute: Sendable {
         return compiled
     }
 
-    /// Whether every condition holds; the cheapest are checked first.
-    func matches(_ request: RouteRequest, tokens: inout TokenCache) -> Bool {
-        if let host, !host.holds(for: request.host) { return false }
-        if let path, !path.holds(for: request.path) { return false }
+    /// Whether every condition holds; the cheapest are checked first, the
+    /// JWT last, so that a verifying route refuses only requests it would
+    /// otherwise have taken.
+    func evaluate(_ request: RouteRequest, tokens: inout TokenCache) -> JWTCondition.Outcome {
+        if let host, !host.holds(for: request.host) { return .fails }
+        if let path, !path.holds(for: request.path) { return .fails }
         for (name, condition) in headers where !condition.holds(for: request.header(name)) {
-            return false
+            return .fails
         }
         for (name, condition) in query where !condition.holds(for: QueryString.value(named: name, in: request.query)) {
-            return false
+            return .fails
         }
         if !cookies.isEmpty {
             let header = request.header("Cookie")
             for (name, condition) in cookies where !condition.holds(for: CookieHeader.value(named: name, in: header)) {
-                return false
+                return .fails
             }
         }
-        if let jwt, !jwt.holds(for: tokens.token(in: jwt.header, of: request)) { return false }
-        return true
+        return jwt?.evaluate(tokens.token(in: jwt!.header, of: request)) ?? .holds
     }
 }

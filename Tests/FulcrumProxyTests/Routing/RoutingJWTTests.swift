@@ -146,36 +146,6 @@ struct RoutingJWTTests {
         #expect(Base64URL.decode("aGl".utf8) == nil)  // non-zero unused bits
     }
 
-    @Test("verification requested: init throws rather than skip it")
-    func verificationThrows() throws {
-        let configuration = try routingConfiguration(
-            """
-              - name: signed
-                match:
-                  jwt: { claim: tenant, exact: acme, verification: { hs256_secret: s3cret } }
-                cluster: a
-            """
-        )
-        #expect {
-            _ = try Router(configuration: configuration, listener: configuration.listeners[0])
-        } throws: { error in
-            guard let error = error as? RouterError else { return false }
-            return error.code == .unsupported && error.message.contains("route 'signed'")
-                && error.message.contains("hs256_secret")
-        }
-        let rs256 = RouteConfig(
-            match: RouteMatch(
-                jwt: JWTMatch(
-                    claim: "tenant",
-                    value: .present(true),
-                    verification: JWTVerification(rs256PublicKeyFile: "key.pem")
-                )
-            ),
-            target: .cluster("a")
-        )
-        #expect(throws: RouterError.self) { try Router(routes: [rs256], defaultCluster: nil) }
-    }
-
     @Test("a token is decoded once and shared by routes on the same header")
     func sharedToken() throws {
         let router = try makeRouter(
