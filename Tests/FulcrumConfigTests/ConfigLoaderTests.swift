@@ -33,7 +33,7 @@ struct ConfigLoaderTests {
                 claim: tenant
                 exact: acme
                 header: X-Token
-                verification: { hs256_secret: s3cret }
+                verification: { hs256_secret: correct-horse-battery-staple-2026 }
             cluster: api
             headers: { forwarded: true, x_forwarded_for: false, request_id: false, preserve_host: false }
           - name: ab
@@ -107,7 +107,7 @@ struct ConfigLoaderTests {
                             claim: "tenant",
                             value: .exact("acme"),
                             header: "X-Token",
-                            verification: JWTVerification(hs256Secret: "s3cret")
+                            verification: JWTVerification(hs256Secret: "correct-horse-battery-staple-2026")
                         )
                     ),
                     target: .cluster("api"),

@@ -33,6 +33,8 @@ struct HTTPWireTests {
             "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
             "GET / HTTP/1.1\r\nHost: x\r\n folded: value\r\n\r\n",
             "GET / HTTP/1.1\nHost: x\n\n",
+            // Two credentials: a route could verify one while the backend reads the other.
+            "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n",
         ]
     )
     func smuggling(request: String) async throws {
@@ -122,6 +124,23 @@ struct HTTPWireTests {
         )
         #expect(answer.isEmpty)
         #expect(ContinuousClock.now - started < .seconds(3), "waited for the backend's timeout")
+    }
+
+    @Test("An error answer to HEAD has no body, so the next answer on the connection is read right")
+    func headError() async throws {
+        let fixture = try await ProxyFixture.start(backends: 1)
+        defer { Task { await fixture.stop() } }
+        await fixture.backends[0].stop()
+        let answer = try rawExchange(
+            port: fixture.proxy.port,
+            bytes: Array("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        )
+        // 502 at first; 503 once the dead backend is out of rotation.
+        #expect(Self.statusLines(answer).map { String($0.prefix(10)) } == ["HTTP/1.1 5", "HTTP/1.1 5"], "\(answer)")
+        // The HEAD's head is followed at once by the GET's answer, which
+        // alone has a body.
+        #expect(answer.contains("\r\n\r\nHTTP/1.1 5"), "\(answer)")
+        #expect(answer.hasSuffix("\r\n\r\n502 Bad Gateway\n") || answer.hasSuffix("\r\n\r\n503 Service Unavailable\n"), "\(answer)")
     }
 
     @Test("HTTP/1.0 keep-alive is honoured and announced; a plain HTTP/1.0 request closes")

@@ -354,7 +354,15 @@ extension ConfigReader {
             return nil
         }
         var verification = JWTVerification()
-        if let e = fields["hs256_secret"] { verification.hs256Secret = string(e, expected: "a shared secret") }
+        if let e = fields["hs256_secret"], let secret = string(e, expected: "a shared secret") {
+            // RFC 7518 §3.2: at least as long as the hash; a short secret
+            // can be guessed offline from any one token.
+            if secret.utf8.count >= 32 {
+                verification.hs256Secret = secret
+            } else {
+                invalid(e, expected: "a shared secret of at least 32 bytes (RFC 7518 §3.2)", hint: "it has \(secret.utf8.count)")
+            }
+        }
         if let e = fields["rs256_public_key_file"], let path = string(e, expected: "the path of a PEM public key") {
             let resolved = path.hasPrefix("/") ? path : directory + "/" + path
             var isDirectory: ObjCBool = false

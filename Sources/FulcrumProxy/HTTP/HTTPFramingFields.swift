@@ -18,6 +18,7 @@ struct HTTPFramingFields {
     var sawUnknownCoding = false
     var connection = HTTPConnectionTokens()
     var hostCount = 0
+    var authorizationCount = 0
     var hostRange: Range<Int>? = nil
     var expectsContinue = false
 
@@ -74,6 +75,11 @@ struct HTTPFramingFields {
             guard self.hostCount == 1 else { return .badRequest("multiple Host") }
             guard Self.isValidHost(bytes, field.value) else { return .badRequest("invalid Host") }
             self.hostRange = field.value
+        case 13 where HTTPSyntax.equalsLowercase(bytes, name, "authorization") && self.kind == .request:
+            // A singleton field (RFC 9110 §11.6.2). Two would let a route
+            // verify one token while the backend reads the other.
+            self.authorizationCount += 1
+            guard self.authorizationCount == 1 else { return .badRequest("multiple Authorization") }
         case 6 where HTTPSyntax.equalsLowercase(bytes, name, "expect") && self.kind == .request:
             // 100-continue is the only expectation defined (RFC 9110 §10.1.1).
             if HTTPSyntax.equalsLowercase(bytes, field.value, "100-continue") {

@@ -1059,9 +1059,20 @@ final class HTTPProxyConnection: StreamSocket {
         // An unread request body cannot be skipped reliably: close.
         let close = !clientKeepAlive || draining || inputClosed || !requestEnded
         let http10KeepAlive = !close && view != nil && requestVersion == .http1_0
+        let headRequest = view != nil && requestMethod == .head
         if attemptOpen { finishAttempt(outcome: nil) }
         endExchange()
-        writeErrorResponse(status, phrase, retryAfter: retryAfter, extraHeader: extraHeader, close: close, http10KeepAlive: http10KeepAlive)
+        writeErrorResponse(
+            status,
+            phrase,
+            retryAfter: retryAfter,
+            extraHeader: extraHeader,
+            close: close,
+            http10KeepAlive: http10KeepAlive,
+            // A response to HEAD has no body (RFC 9110 §9.3.2); one sent
+            // anyway would be read as the start of the next response.
+            withBody: !headRequest
+        )
         if !close && isOpen {
             phase = .head
             awaitRequestHead()
@@ -1081,7 +1092,8 @@ final class HTTPProxyConnection: StreamSocket {
         retryAfter: Bool,
         extraHeader: StaticString? = nil,
         close: Bool,
-        http10KeepAlive: Bool
+        http10KeepAlive: Bool,
+        withBody: Bool = true
     ) {
         guard isOpen else { return }
         var out = ByteBufferAllocator().buffer(capacity: 160)
@@ -1100,10 +1112,12 @@ final class HTTPProxyConnection: StreamSocket {
             out.writeStaticString("Connection: keep-alive\r\n")
         }
         out.writeStaticString("\r\n")
-        out.writeString(String(status))
-        out.writeStaticString(" ")
-        out.writeStaticString(phrase)
-        out.writeStaticString("\n")
+        if withBody {
+            out.writeString(String(status))
+            out.writeStaticString(" ")
+            out.writeStaticString(phrase)
+            out.writeStaticString("\n")
+        }
         enqueue(out)
         clientUnflushed = true
         if close {

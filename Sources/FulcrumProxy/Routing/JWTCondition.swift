@@ -3,11 +3,13 @@ import FulcrumConfig
 /// A compiled ``JWTMatch``: a condition on one claim of a bearer token.
 ///
 /// Without `verification` the signature is not checked: that is for routing,
-/// never for access control. With it, a token that is present but not
-/// genuine and current (``JWTVerifier``) refuses the request (a 401) when
-/// the route's other conditions hold, rather than letting it fall through to
-/// a later route; a request without a token is not refused, its claims are
-/// absent as below.
+/// never for access control. With it, a token whose claim would take the
+/// request but that is not genuine and current (``JWTVerifier``) refuses the
+/// request (a 401) when the route's other conditions hold, rather than
+/// letting it fall through to a later route. A request without a token, or
+/// with a token whose claim does not match, is not refused: the route does
+/// not match it, as below, so a route meant to require a token must be the
+/// last one its requests can reach (no `default_cluster` behind it).
 ///
 /// The claim's value is compared as text: a string unescaped, a number as
 /// written in the token (`42`, `4.2e1`), `true` or `false`. Then:
@@ -54,11 +56,16 @@ struct JWTCondition: Sendable {
         case .none:
             value = .absent
         case .invalid:
-            return verifier == nil ? .fails : .refused(.unreadable)
+            return .fails
         case .token(let jws):
-            if let verifier, let failure = verifier.check(jws) { return .refused(failure) }
             guard let found = JSONClaimScanner.claim(claim, in: jws.payload) else { return .fails }
-            value = found
+            // The claim first, the signature only if it would route here: a
+            // token meant for another route (signed with its key) is not
+            // refused by this one, and a request costs one check at most
+            // per route it would take.
+            guard holds(for: found) else { return .fails }
+            if let verifier, let failure = verifier.check(jws) { return .refused(failure) }
+            return .holds
         }
         return holds(for: value) ? .holds : .fails
     }

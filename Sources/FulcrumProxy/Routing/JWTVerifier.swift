@@ -30,7 +30,7 @@ struct JWTVerifier: Sendable {
         var description: String {
             switch self {
             case .unreadable: "the bearer token is not a readable JWT"
-            case .algorithm(let name): "the token's algorithm \(name) is not one this route verifies"
+            case .algorithm(let name): "the token's algorithm \(JWTVerifier.printable(name)) is not one this route verifies"
             case .signature: "the token's signature does not verify"
             case .expired: "the token has expired (exp)"
             case .notYetValid: "the token is not valid yet (nbf)"
@@ -38,11 +38,30 @@ struct JWTVerifier: Sendable {
         }
     }
 
+    /// A token's own text, fit for a log line: short names as sent, anything
+    /// else (control characters, kilobytes) not at all.
+    fileprivate static func printable(_ name: String) -> String {
+        let plain = name.utf8.count <= 16 && name.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+        return plain ? name : "(not shown)"
+    }
+
+    /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash.
+    static let minimumSecretBytes = 32
+
     init(
         _ verification: JWTVerification,
         what: @autoclosure () -> String,
         now: @escaping @Sendable () -> Double = JWTVerifier.systemNow
     ) throws(RouterError) {
+        if let secret = verification.hs256Secret, secret.utf8.count < Self.minimumSecretBytes {
+            throw RouterError(
+                code: .unsupported,
+                message: "\(what()): hs256_secret has \(secret.utf8.count) bytes; HS256 needs at least \(Self.minimumSecretBytes) (RFC 7518 §3.2)"
+            )
+        }
         hs256 = verification.hs256Secret.map { Array($0.utf8) }
         if let pem = verification.rs256PublicKeyPEM {
             // The key is taken apart here and handed over as its modulus and
@@ -105,13 +124,20 @@ struct JWTVerifier: Sendable {
         return nil
     }
 
-    /// A time claim: nil when absent, `.some(nil)` when present but not a
-    /// number (which fails the check).
+    /// A time claim: nil when absent, `.some(nil)` when it is not a plain
+    /// finite number, or the payload not one valid object (a repeated claim
+    /// among them), either of which fails the check.
     private static func number(_ name: String, in payload: [UInt8]) -> Double?? {
         switch JSONClaimScanner.claim(name, in: payload) {
-        case .text(let text)?: return .some(Double(text))
-        case .nonText?: return .some(nil)
-        case .absent?, nil: return nil
+        case .text(let text)?:
+            let plain = !text.isEmpty && text.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".")
+                    || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+            }
+            guard plain, let value = Double(text), value.isFinite else { return .some(nil) }
+            return .some(value)
+        case .nonText?, nil: return .some(nil)
+        case .absent?: return nil
         }
     }
 }

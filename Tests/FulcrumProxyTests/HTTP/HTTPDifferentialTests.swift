@@ -64,7 +64,7 @@ struct HTTPDifferentialTests {
     }
 
     static let deliberateStrictness: Set<String> = [
-        "missing Host", "multiple Host", "invalid Host",
+        "missing Host", "multiple Host", "invalid Host", "multiple Authorization",
         "invalid request-target", "invalid absolute-form", "invalid authority in absolute-form",
         "fragment in request-target", "invalid character in request-target",
         "invalid percent-encoding in request-target", "asterisk-form is only for OPTIONS",

@@ -411,6 +411,12 @@ struct HTTPRequestHeadParserTests {
         // Host.
         .init("missing Host", "GET / HTTP/1.1\r\nX: a\r\n\r\n", 400, "missing Host"),
         .init("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400, "multiple Host"),
+        .init(
+            "two Authorizations",
+            "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nauthorization: Bearer y\r\n\r\n",
+            400,
+            "multiple Authorization"
+        ),
         .init("invalid Host", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "invalid Host"),
         .init("Host with space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "invalid Host"),
         // Connection.

@@ -39,7 +39,7 @@ struct RoutingJWTVerificationTests {
           - name: signed
             match:
               path: { prefix: /api }
-              jwt: { claim: tenant, exact: acme, verification: { hs256_secret: s3cret } }
+              jwt: { claim: tenant, exact: acme, verification: { hs256_secret: correct-horse-battery-staple-2026 } }
             cluster: a
           - name: public
             match: { path: { prefix: / } }
@@ -49,24 +49,29 @@ struct RoutingJWTVerificationTests {
     @Test("HS256: a genuine, current token routes on its claim; a forged, expired or unsigned one is refused")
     func hs256() throws {
         let router = try makeRouter(Self.routes)
-        let good = SignedToken.hs256(SignedToken.payload(tenant: "acme"), secret: "s3cret")
+        let good = SignedToken.hs256(SignedToken.payload(tenant: "acme"), secret: "correct-horse-battery-staple-2026")
         #expect(router.decide(RouteRequest(path: "/api/x", headers: bearer(good))) == .cluster("a", route: "signed"))
         // Genuine but another tenant: the route does not match, nothing is refused.
-        let other = SignedToken.hs256(SignedToken.payload(tenant: "umbrella"), secret: "s3cret")
+        let other = SignedToken.hs256(SignedToken.payload(tenant: "umbrella"), secret: "correct-horse-battery-staple-2026")
         #expect(router.decide(RouteRequest(path: "/api/x", headers: bearer(other))) == .cluster("b", route: "public"))
         // No token: the claim is absent, the route does not match.
         #expect(router.decide(RouteRequest(path: "/api/x")) == .cluster("b", route: "public"))
 
         let refused: [(String, String)] = [
             (SignedToken.hs256(SignedToken.payload(tenant: "acme"), secret: "guess"), "signature does not verify"),
-            (SignedToken.hs256(SignedToken.payload(tenant: "acme", expiresIn: -60), secret: "s3cret"), "expired"),
+            (SignedToken.hs256(SignedToken.payload(tenant: "acme", expiresIn: -60), secret: "correct-horse-battery-staple-2026"), "expired"),
             (jwt(payload: SignedToken.payload(tenant: "acme"), header: #"{"alg":"none"}"#), "algorithm none"),
-            (SignedToken.hs256(SignedToken.payload(tenant: "acme"), secret: "s3cret", header: #"{"alg":"HS512"}"#), "algorithm HS512"),
-            ("not.a.jwt!", "not a readable JWT"),
+            (SignedToken.hs256(SignedToken.payload(tenant: "acme"), secret: "correct-horse-battery-staple-2026", header: #"{"alg":"HS512"}"#), "algorithm HS512"),
+            (
+                SignedToken.hs256(#"{"tenant":"acme","exp":1,"exp":99999999999}"#, secret: "correct-horse-battery-staple-2026"),
+                "expired"
+            ),
+            (SignedToken.hs256(#"{"tenant":"acme","exp":1e400}"#, secret: "correct-horse-battery-staple-2026"), "expired"),
+            (SignedToken.hs256(#"{"tenant":"acme","exp":"inf"}"#, secret: "correct-horse-battery-staple-2026"), "expired"),
             (
                 SignedToken.hs256(
                     #"{"tenant":"acme","nbf":\#(Int(Date().timeIntervalSince1970) + 600)}"#,
-                    secret: "s3cret"
+                    secret: "correct-horse-battery-staple-2026"
                 ),
                 "not valid yet"
             ),
@@ -80,6 +85,11 @@ struct RoutingJWTVerificationTests {
             #expect(route == "signed")
             #expect(why.contains(reason), "\(why)")
         }
+        // A token that is no JWT, or whose claim would not route here, is
+        // not this route's business, even unverified: it goes on.
+        #expect(router.decide(RouteRequest(path: "/api/x", headers: bearer("not.a.jwt!"))) == .cluster("b", route: "public"))
+        let forgedOther = SignedToken.hs256(SignedToken.payload(tenant: "umbrella"), secret: "guess")
+        #expect(router.decide(RouteRequest(path: "/api/x", headers: bearer(forgedOther))) == .cluster("b", route: "public"))
         // The route's other conditions come first: a bad token elsewhere is
         // not this route's business.
         let forged = SignedToken.hs256(SignedToken.payload(tenant: "acme"), secret: "guess")
@@ -118,6 +128,20 @@ struct RoutingJWTVerificationTests {
             router.decide(RouteRequest(path: "/", headers: bearer(confused)))
                 == .unauthorized(route: "signed", reason: "the token's algorithm HS256 is not one this route verifies")
         )
+    }
+
+    @Test("An HS256 secret shorter than 32 bytes is refused (RFC 7518 §3.2)")
+    func shortSecret() throws {
+        let route = RouteConfig(
+            name: "signed",
+            match: RouteMatch(jwt: JWTMatch(claim: "tenant", value: .present(true), verification: JWTVerification(hs256Secret: "short"))),
+            target: .cluster("a")
+        )
+        #expect {
+            _ = try Router(routes: [route], defaultCluster: nil)
+        } throws: { error in
+            (error as? RouterError)?.message.contains("at least 32") == true
+        }
     }
 
     @Test("A key file that holds no RSA key, or one under 2048 bits, is refused when the router is built, naming the route and file")
