@@ -30,11 +30,15 @@ struct DrainTests {
         ]
         try slow.run()
         let backend = fixture.proxy.cluster.backends[0]
-        // Waits for the request to reach the backend; the bound only matters
-        // when the machine is very busy starting curl.
+        // Waits for the request to reach the backend. The request is in
+        // flight for only 1.5 s, so this polls on its own thread rather
+        // than with Task.sleep: with the two-thread cooperative pool busy
+        // with other tests, a sleeping task could wake only after the
+        // request had finished (it did, once, in a full run). The bound
+        // only matters when the machine is very busy starting curl.
         let deadline = ContinuousClock.now + .seconds(60)
         while backend.load.inFlight == 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+            usleep(1_000)
         }
         try #require(backend.load.inFlight == 1)
 
