@@ -86,36 +86,26 @@ final class HTTPListenerLoop: @unchecked Sendable {
 
     fileprivate func acceptOne() {
         guard accepting, !paused else { return }
-        guard listener.reserveConnection() else {
-            pause(for: 10_000_000, "at the connection limit; new connections wait in the listen queue", error: nil)
-            return
-        }
         let fd: Int32
         let peer: ProxyEndpoint?
-        switch SocketCalls.accept(listener.fd) {
+        switch listener.accept() {
         case .connection(let accepted, let endpoint):
             fd = accepted
             peer = endpoint
         case .nothing:
-            listener.connectionEnded()
+            return
+        case .atLimit:
+            pause(for: 10_000_000, "at the connection limit; new connections wait in the listen queue", error: nil)
             return
         case .shortage(let error):
-            listener.connectionEnded()
             pause(for: 100_000_000, "out of a local resource; not accepting for 100 ms", error: error)
             return
         }
-        if let trusted = proxyProtocolTrusted {
-            guard let peer, trusted.contains(where: { $0.contains(peer.address) }) else {
-                let who = peer.map { "\($0)" } ?? "an unknown peer"
-                let error = ProxyProtocolError(.untrustedSource, "\(who) is not a trusted source")
-                logger.warning(
-                    "closing connection: PROXY protocol",
-                    metadata: ["peer": "\(who)", "reason": "\(error.code)", "detail": "\(error.message)"]
-                )
-                close(fd)
-                listener.connectionEnded()
-                return
-            }
+        if let trusted = proxyProtocolTrusted, let error = ProxyProtocolError.untrusted(peer, trusted) {
+            logger.proxyProtocolRefused(peer: peer, error)
+            close(fd)
+            listener.connectionEnded()
+            return
         }
         let connection = HTTPProxyConnection(fd: fd, peer: peer, expectsProxyHeader: proxyProtocolTrusted != nil, owner: self)
         guard loop.register(connection) else {

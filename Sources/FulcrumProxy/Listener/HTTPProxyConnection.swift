@@ -488,10 +488,7 @@ final class HTTPProxyConnection: StreamSocket {
     /// back to the raw connection would let anyone spoof an address: a
     /// trusted source that sends no valid header is closed.
     private func proxyHeaderFailed(_ error: ProxyProtocolError) {
-        logger.warning(
-            "closing connection: PROXY protocol",
-            metadata: ["peer": "\(clientIP ?? "-")", "reason": "\(error.code)", "detail": "\(error.message)"]
-        )
+        logger.proxyProtocolRefused(peer: clientEndpoint, error)
         connectionLost()
     }
 

@@ -1,32 +1,50 @@
-/// When each relay next needs attention (its PROXY header, connect or idle
-/// deadline), as a binary min-heap of plain integers: no reference counting
-/// on the hot path, and a relay whose deadline moves later keeps its entry,
-/// which is checked and pushed again when it comes due.
-struct RelayDeadlines {
+/// When each socket of an epoll loop (a relay, an HTTP connection) next
+/// needs attention, as a binary min-heap of plain integers: no reference
+/// counting on the hot path, and a socket whose deadline moves later keeps
+/// its entry, which is checked and pushed again when it comes due.
+///
+/// The owner keeps, per socket, the earliest time it has armed; an entry is
+/// current while its slot still holds the socket with that token and that
+/// time (`isCurrent`), and every other entry is stale.
+struct DeadlineHeap {
     struct Entry {
         /// CLOCK_MONOTONIC nanoseconds.
         var at: UInt64
         var slot: Int
-        /// The relay's client token, so an entry outliving its relay (whose
-        /// slot was reused) is recognised and dropped.
+        /// The socket's token, so an entry outliving its socket (whose slot
+        /// was reused) is recognised and dropped.
         var token: UInt32
     }
 
     private var heap: [Entry] = []
 
     var first: Entry? { heap.first }
-    var count: Int { heap.count }
 
-    /// Keeps only the entries `isCurrent` accepts. Entries of closed relays
-    /// otherwise stay until they come due, which with a 1 h idle timeout is
-    /// an hour of every connection that outlived its connect deadline.
-    mutating func compact(_ isCurrent: (Entry) -> Bool) {
+    /// Pushes `entry`, and drops the stale entries once they outnumber the
+    /// `live` sockets (plus 1,024). Entries of closed sockets otherwise stay
+    /// until they come due, which with a 1 h idle timeout is an hour of
+    /// every connection that outlived its connect deadline.
+    mutating func arm(_ entry: Entry, live: Int, isCurrent: (Entry) -> Bool) {
+        push(entry)
+        if heap.count > 2 * live + 1024 { compact(isCurrent) }
+    }
+
+    /// The next current entry due by `now`, dropping stale ones on the way.
+    mutating func nextDue(now: UInt64, isCurrent: (Entry) -> Bool) -> Entry? {
+        while let first = heap.first, first.at <= now {
+            _ = popFirst()
+            if isCurrent(first) { return first }
+        }
+        return nil
+    }
+
+    private mutating func compact(_ isCurrent: (Entry) -> Bool) {
         heap.removeAll { !isCurrent($0) }
         // A sorted array is a valid min-heap.
         heap.sort { $0.at < $1.at }
     }
 
-    mutating func push(_ entry: Entry) {
+    private mutating func push(_ entry: Entry) {
         heap.append(entry)
         var child = heap.count - 1
         while child > 0 {
@@ -37,7 +55,7 @@ struct RelayDeadlines {
         }
     }
 
-    mutating func popFirst() -> Entry? {
+    private mutating func popFirst() -> Entry? {
         guard !heap.isEmpty else { return nil }
         let first = heap[0]
         let last = heap.removeLast()

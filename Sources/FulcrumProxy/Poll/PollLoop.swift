@@ -36,7 +36,7 @@ final class PollLoop: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private var registered = 0
     private var nextToken: UInt32 = 0
-    private var deadlines = RelayDeadlines()
+    private var deadlines = DeadlineHeap()
     /// Tasks from other threads; nil once the loop has ended, after which
     /// new ones are dropped (kept, they would hold whatever they capture,
     /// often this loop's owner, forever).
@@ -168,9 +168,6 @@ final class PollLoop: @unchecked Sendable {
         cfulcrum_epoll_add(epfd, socket.fd, events, Self.tag(socket.slot, socket.token)) == 0
     }
 
-    /// Sockets registered now.
-    var socketCount: Int { registered }
-
     /// Every socket registered now, for shutdown.
     var allSockets: [PollSocket] { sockets.compactMap { $0 } }
 
@@ -223,21 +220,17 @@ final class PollLoop: @unchecked Sendable {
     func arm(_ socket: PollSocket, at: UInt64) {
         guard socket.slot >= 0, at < socket.armed else { return }
         socket.armed = at
-        deadlines.push(.init(at: at, slot: socket.slot, token: socket.token))
-        if deadlines.count > 2 * registered + 1024 {
-            deadlines.compact { entry in
-                guard entry.slot < sockets.count, let socket = sockets[entry.slot] else { return false }
-                return socket.token == entry.token && socket.armed == entry.at
-            }
-        }
+        deadlines.arm(.init(at: at, slot: socket.slot, token: socket.token), live: registered, isCurrent: isCurrent)
+    }
+
+    private func isCurrent(_ entry: DeadlineHeap.Entry) -> Bool {
+        guard entry.slot < sockets.count, let socket = sockets[entry.slot] else { return false }
+        return socket.token == entry.token && socket.armed == entry.at
     }
 
     private func fireDeadlines() {
-        while let first = deadlines.first, first.at <= now {
-            _ = deadlines.popFirst()
-            guard first.slot < sockets.count, let socket = sockets[first.slot], socket.token == first.token,
-                socket.armed == first.at
-            else { continue }
+        while let due = deadlines.nextDue(now: now, isCurrent: isCurrent) {
+            let socket = sockets[due.slot]!
             socket.armed = .max
             socket.deadlinePassed()
         }

@@ -47,7 +47,7 @@ class StreamSocket: PollSocket {
     /// After a read of `count` bytes: a short one emptied the socket, so
     /// the next input brings a new edge (unless the peer has finished,
     /// whose end is still to be read).
-    func noteRead(_ count: Int) {
+    private func noteRead(_ count: Int) {
         if count < PollLoop.readSize && !peerFinished { readable = false }
     }
 

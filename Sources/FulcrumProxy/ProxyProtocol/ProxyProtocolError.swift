@@ -1,3 +1,6 @@
+import FulcrumCore
+import Logging
+
 /// Why bytes are not an acceptable PROXY protocol header. The connection is
 /// closed: the spec forbids guessing or skipping past a bad header, since a
 /// receiver that did so would let clients spoof their addresses.
@@ -32,4 +35,26 @@ public struct ProxyProtocolError: Error, Sendable, Hashable, CustomStringConvert
     }
 
     public var description: String { "PROXY protocol \(code): \(message)" }
+}
+
+extension ProxyProtocolError {
+    /// The refusal of a peer outside `trusted`, or nil for a trusted one.
+    /// Only trusted sources may send a header at all: from anyone else the
+    /// connection is closed before it is read.
+    static func untrusted(_ peer: ProxyEndpoint?, _ trusted: [IPNetwork]) -> ProxyProtocolError? {
+        if let peer, trusted.contains(where: { $0.contains(peer.address) }) { return nil }
+        let who = peer.map { "\($0)" } ?? "an unknown peer"
+        return ProxyProtocolError(.untrustedSource, "\(who) is not a trusted source")
+    }
+}
+
+extension Logger {
+    /// The one log line for a connection closed over its PROXY header, on
+    /// TCP and HTTP listeners alike.
+    func proxyProtocolRefused(peer: ProxyEndpoint?, _ error: ProxyProtocolError) {
+        warning(
+            "closing connection: PROXY protocol",
+            metadata: ["peer": "\(peer.map { "\($0)" } ?? "-")", "reason": "\(error.code)", "detail": "\(error.message)"]
+        )
+    }
 }

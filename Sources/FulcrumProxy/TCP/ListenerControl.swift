@@ -31,10 +31,38 @@ final class ListenerControl: Sendable {
     }
 
     /// Takes a place for one more connection; false at the limit.
-    func reserveConnection() -> Bool {
+    private func reserveConnection() -> Bool {
         guard connections.add(1, ordering: .relaxed).newValue > maxConnections else { return true }
         connections.subtract(1, ordering: .relaxed)
         return false
+    }
+
+    /// What one loop's accept gave, with the connection's place under
+    /// ``maxConnections`` taken when there is a connection and given back
+    /// otherwise.
+    enum Accepted {
+        case connection(Int32, ProxyEndpoint?)
+        /// Another loop took it, or the client gave up.
+        case nothing
+        /// At ``maxConnections``: the connection waits in the listen queue.
+        case atLimit
+        /// Out of descriptors, memory or buffers; the connection waits too.
+        case shortage(SocketCallError)
+    }
+
+    /// Accepts one connection within ``maxConnections``.
+    func accept() -> Accepted {
+        guard reserveConnection() else { return .atLimit }
+        switch SocketCalls.accept(fd) {
+        case .connection(let fd, let peer):
+            return .connection(fd, peer)
+        case .nothing:
+            connectionEnded()
+            return .nothing
+        case .shortage(let error):
+            connectionEnded()
+            return .shortage(error)
+        }
     }
 
     /// Gives back a place taken by ``reserveConnection()``.

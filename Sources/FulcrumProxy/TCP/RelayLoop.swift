@@ -58,7 +58,7 @@ final class RelayLoop: @unchecked Sendable {
     private var freeSlots: [Int] = []
     private var open = 0
     private var nextToken: UInt32 = 0
-    private var deadlines = RelayDeadlines()
+    private var deadlines = DeadlineHeap()
     private var accepting = true
     /// Set while the listener is out of the epoll set because accept ran
     /// out of descriptors or memory: level-triggered, it would otherwise
@@ -248,32 +248,26 @@ final class RelayLoop: @unchecked Sendable {
 
     private func acceptOne() {
         guard accepting else { return }
-        guard listener.reserveConnection() else {
-            pauseAtLimit()
-            return
-        }
         let fd: Int32
         let peer: ProxyEndpoint?
-        switch SocketCalls.accept(listenFD) {
+        switch listener.accept() {
         case .connection(let accepted, let endpoint):
             fd = accepted
             peer = endpoint
         case .nothing:
-            listener.connectionEnded()
+            return
+        case .atLimit:
+            pauseAtLimit()
             return
         case .shortage(let error):
-            listener.connectionEnded()
             pauseAccepting(error)
             return
         }
-        if let trusted = config.settings.proxyProtocolTrusted {
-            guard let peer, trusted.contains(where: { $0.contains(peer.address) }) else {
-                let who = peer.map { "\($0)" } ?? "an unknown peer"
-                logProxyProtocolFailure(peer: who, ProxyProtocolError(.untrustedSource, "\(who) is not a trusted source"))
-                close(fd)
-                listener.connectionEnded()
-                return
-            }
+        if let trusted = config.settings.proxyProtocolTrusted, let error = ProxyProtocolError.untrusted(peer, trusted) {
+            config.logger.proxyProtocolRefused(peer: peer, error)
+            close(fd)
+            listener.connectionEnded()
+            return
         }
         let relay = makeRelay(fd: fd, client: peer, phase: config.settings.proxyProtocolTrusted == nil ? .connecting : .proxyHeader)
         guard cfulcrum_epoll_add(epfd, fd, Self.edgeEvents, Self.tag(relay.slot, relay.clientToken)) == 0 else {
@@ -427,16 +421,10 @@ final class RelayLoop: @unchecked Sendable {
     }
 
     private func proxyHeaderFailed(_ relay: Relay, _ error: ProxyProtocolError) {
-        logProxyProtocolFailure(peer: relay.clientText, error)
+        config.logger.proxyProtocolRefused(peer: relay.client, error)
         closeRelay(relay)
     }
 
-    private func logProxyProtocolFailure(peer: String, _ error: ProxyProtocolError) {
-        config.logger.warning(
-            "closing connection: PROXY protocol",
-            metadata: ["peer": "\(peer)", "reason": "\(error.code)", "detail": "\(error.message)"]
-        )
-    }
 
     // MARK: - Connecting
 
@@ -814,21 +802,17 @@ final class RelayLoop: @unchecked Sendable {
         let due = deadline(of: relay)
         guard due < relay.armed else { return }
         relay.armed = due
-        deadlines.push(.init(at: due, slot: relay.slot, token: relay.clientToken))
-        if deadlines.count > 2 * open + 1024 {
-            deadlines.compact { entry in
-                guard entry.slot < relays.count, let relay = relays[entry.slot] else { return false }
-                return relay.clientToken == entry.token && relay.armed == entry.at
-            }
-        }
+        deadlines.arm(.init(at: due, slot: relay.slot, token: relay.clientToken), live: open, isCurrent: isCurrent)
+    }
+
+    private func isCurrent(_ entry: DeadlineHeap.Entry) -> Bool {
+        guard entry.slot < relays.count, let relay = relays[entry.slot] else { return false }
+        return relay.clientToken == entry.token && relay.armed == entry.at
     }
 
     private func fireDeadlines() {
-        while let first = deadlines.first, first.at <= now {
-            _ = deadlines.popFirst()
-            guard first.slot < relays.count, let relay = relays[first.slot], relay.clientToken == first.token,
-                relay.armed == first.at
-            else { continue }
+        while let due = deadlines.nextDue(now: now, isCurrent: isCurrent) {
+            let relay = relays[due.slot]!
             relay.armed = .max
             guard deadline(of: relay) <= now else {
                 arm(relay)
